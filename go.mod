@@ -1,0 +1,3 @@
+module github.com/trendwatch/trendwatch
+
+go 1.26.0
