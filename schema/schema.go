@@ -306,3 +306,36 @@ type Analyzed struct {
 	Topics  []string `json:"topics,omitempty"`
 	Matches []Match  `json:"matches,omitempty"`
 }
+
+// Source is one thing a collector watches: a feed, a site to crawl, a
+// social account, hashtag or channel.
+type Source struct {
+	ID       string            `json:"id"`   // stable: derived from kind and URL when not given
+	Kind     string            `json:"kind"` // feed, crawl, mastodon, bluesky, reddit, telegram, youtube
+	URL      string            `json:"url"`
+	Name     string            `json:"name,omitempty"`
+	Lang     string            `json:"lang,omitempty"`
+	Interval time.Duration     `json:"interval,omitempty"` // poll interval; 0 lets the collector adapt
+	Enabled  bool              `json:"enabled"`
+	Options  map[string]string `json:"options,omitempty"` // kind-specific: allowed_domains, depth, tag…
+	Created  time.Time         `json:"created"`
+}
+
+// SourceID derives a stable id for a source from its kind and URL.
+func SourceID(kind, url string) string {
+	sum := sha256.Sum256([]byte(kind + "\x00" + url))
+	return hex.EncodeToString(sum[:8])
+}
+
+// SourceStatus is a collector's health report for one source.
+type SourceStatus struct {
+	SourceID     string    `json:"source_id"`
+	LastAttempt  time.Time `json:"last_attempt"`
+	LastSuccess  time.Time `json:"last_success"`
+	LastError    string    `json:"last_error,omitempty"`
+	LastErrorAt  time.Time `json:"last_error_at"`
+	Failures     int       `json:"consecutive_failures"`
+	ItemsPerDay  float64   `json:"items_per_day"`
+	NextPoll     time.Time `json:"next_poll"`
+	LastNewItems int       `json:"last_new_items"`
+}
