@@ -197,6 +197,33 @@ type Alert struct {
 	PostText  string    `json:"post_text,omitempty"`
 	Published time.Time `json:"published"`
 	Detected  time.Time `json:"detected"`
+	// Command, when set, makes this message a case command from the API
+	// instead of a match. Commands travel on trendwatch.alerts keyed by
+	// fact id so they reach the alerter that owns the fact's case, in order
+	// with its matches.
+	Command *CaseCommand `json:"command,omitempty"`
+}
+
+// Case command kinds.
+const (
+	CmdAcknowledge = "acknowledge"
+	CmdSnooze      = "snooze"
+	CmdResolve     = "resolve"
+	CmdNote        = "note"
+	CmdResponse    = "response" // attach the published correction
+	CmdReopen      = "reopen"
+)
+
+// CaseCommand is a responder's action on the case of a fact.
+type CaseCommand struct {
+	ID     string    `json:"id"` // idempotency key of the command
+	Kind   string    `json:"kind"`
+	CaseID string    `json:"case_id,omitempty"`
+	Actor  string    `json:"actor"`
+	Until  time.Time `json:"until,omitempty"` // snooze
+	Note   string    `json:"note,omitempty"`
+	URL    string    `json:"url,omitempty"` // response
+	Time   time.Time `json:"time"`
 }
 
 // AlertKey is the idempotency key of the alert for (fact, post).
@@ -263,6 +290,12 @@ func DecodeAlert(b []byte) (Alert, error) {
 	var a Alert
 	if err := decode(b, &a, &a.V); err != nil {
 		return Alert{}, fmt.Errorf("cannot decode alert: %w", err)
+	}
+	if a.Command != nil {
+		if a.FactID == "" || a.Command.Kind == "" || a.Command.ID == "" {
+			return Alert{}, errors.New("case command lacks fact_id, kind or id")
+		}
+		return a, nil
 	}
 	if a.Key == "" || a.FactID == "" || a.PostID == "" {
 		return Alert{}, errors.New("alert lacks key, fact_id or post_id")
