@@ -1,0 +1,295 @@
+// Package bus is trendwatch's Kafka adapter, built on segmentio/kafka-go
+// (pure Go, no cgo, and the client the project standardised on): topic
+// creation, a keyed producer with batching, acks=all and compression,
+// consumer groups that commit only after the sink accepted a batch, and the
+// dead-letter queue. It is the only package that imports kafka-go.
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/compress"
+
+	"github.com/trendwatch/trendwatch/schema"
+)
+
+var (
+	produced = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "trendwatch", Subsystem: "bus", Name: "messages_produced_total",
+		Help: "Messages acknowledged by Kafka, by topic.",
+	}, []string{"topic"})
+	produceErrors = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "trendwatch", Subsystem: "bus", Name: "produce_errors_total",
+		Help: "Produce calls that failed, by topic.",
+	}, []string{"topic"})
+	consumed = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "trendwatch", Subsystem: "bus", Name: "messages_consumed_total",
+		Help: "Messages handled and committed, by topic and group.",
+	}, []string{"topic", "group"})
+	deadLettered = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "trendwatch", Subsystem: "bus", Name: "dead_letters_total",
+		Help: "Messages sent to the dead-letter queue, by stage.",
+	}, []string{"stage"})
+	batchSize = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: "trendwatch", Subsystem: "bus", Name: "batch_size",
+		Help:    "Messages per consumed batch.",
+		Buckets: prometheus.ExponentialBuckets(1, 4, 8),
+	}, []string{"group"})
+	handleSeconds = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: "trendwatch", Subsystem: "bus", Name: "handle_seconds",
+		Help:    "Time the sink took to accept a batch.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 3, 10),
+	}, []string{"group"})
+	handleRetries = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "trendwatch", Subsystem: "bus", Name: "handle_retries_total",
+		Help: "Batches the sink refused and that were retried (back-pressure).",
+	}, []string{"group"})
+)
+
+// TopicTrends carries (topic key, post) events repartitioned by topic key,
+// so that each key's velocity is computed by exactly one process.
+const TopicTrends = "trendwatch.topics"
+
+// Config locates the cluster and shapes the topics.
+type Config struct {
+	Brokers           []string
+	Partitions        int // for new topics; 0 means 6
+	ReplicationFactor int // for new topics; 0 means 1
+	ClientID          string
+}
+
+func (c Config) partitions() int {
+	if c.Partitions <= 0 {
+		return 6
+	}
+	return c.Partitions
+}
+
+func (c Config) replication() int {
+	if c.ReplicationFactor <= 0 {
+		return 1
+	}
+	return c.ReplicationFactor
+}
+
+// ParseBrokers splits a comma-separated broker list and checks each entry
+// is host:port.
+func ParseBrokers(s string) ([]string, error) {
+	var out []string
+	for _, b := range strings.Split(s, ",") {
+		b = strings.TrimSpace(b)
+		if b == "" {
+			continue
+		}
+		host, port, err := net.SplitHostPort(b)
+		if err != nil || host == "" {
+			return nil, fmt.Errorf("broker %q is not host:port", b)
+		}
+		if p, err := strconv.Atoi(port); err != nil || p <= 0 || p > 65535 {
+			return nil, fmt.Errorf("broker %q has an invalid port", b)
+		}
+		out = append(out, b)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no brokers given")
+	}
+	return out, nil
+}
+
+// EnsureTopics creates trendwatch's topics when they do not exist. The facts
+// topic is compacted (latest fact per id, tombstones delete); the others
+// keep a week.
+func EnsureTopics(ctx context.Context, cfg Config) error {
+	topics := []kafka.TopicConfig{
+		{Topic: schema.TopicPosts, NumPartitions: cfg.partitions(), ReplicationFactor: cfg.replication(),
+			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "retention.ms", ConfigValue: "604800000"}}},
+		{Topic: schema.TopicFacts, NumPartitions: cfg.partitions(), ReplicationFactor: cfg.replication(),
+			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: "compact"}}},
+		{Topic: schema.TopicAlerts, NumPartitions: cfg.partitions(), ReplicationFactor: cfg.replication(),
+			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "retention.ms", ConfigValue: "604800000"}}},
+		{Topic: schema.TopicDLQ, NumPartitions: 1, ReplicationFactor: cfg.replication(),
+			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "retention.ms", ConfigValue: "2592000000"}}},
+		{Topic: TopicTrends, NumPartitions: cfg.partitions(), ReplicationFactor: cfg.replication(),
+			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "retention.ms", ConfigValue: "86400000"}}},
+	}
+	var lastErr error
+	for attempt := 0; attempt < 20; attempt++ {
+		if lastErr = createTopics(ctx, cfg, topics); lastErr == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 250 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("cannot create topics on %s: %w", strings.Join(cfg.Brokers, ","), lastErr)
+}
+
+func createTopics(ctx context.Context, cfg Config, topics []kafka.TopicConfig) error {
+	dialer := &kafka.Dialer{Timeout: 5 * time.Second, ClientID: cfg.ClientID}
+	var conn *kafka.Conn
+	var err error
+	for _, b := range cfg.Brokers {
+		if conn, err = dialer.DialContext(ctx, "tcp", b); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctrl, err := conn.Controller()
+	if err != nil {
+		return fmt.Errorf("cannot find controller: %w", err)
+	}
+	cc, err := dialer.DialContext(ctx, "tcp", net.JoinHostPort(ctrl.Host, strconv.Itoa(ctrl.Port)))
+	if err != nil {
+		return fmt.Errorf("cannot reach controller: %w", err)
+	}
+	defer cc.Close()
+	existing := map[string]bool{}
+	if parts, err := cc.ReadPartitions(); err == nil {
+		for _, p := range parts {
+			existing[p.Topic] = true
+		}
+	}
+	var missing []kafka.TopicConfig
+	for _, t := range topics {
+		if !existing[t.Topic] {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if err := cc.CreateTopics(missing...); err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+		return err
+	}
+	return nil
+}
+
+// Producer writes keyed messages with acks=all; Produce returns once every
+// message was acknowledged.
+type Producer struct {
+	w   *kafka.Writer
+	log *slog.Logger
+}
+
+// NewProducer returns a producer for cfg. Messages are spread by key hash,
+// batched for up to linger, and compressed with LZ4.
+func NewProducer(cfg Config, logger *slog.Logger) *Producer {
+	w := &kafka.Writer{
+		Addr:                   kafka.TCP(cfg.Brokers...),
+		Balancer:               &kafka.Hash{},
+		RequiredAcks:           kafka.RequireAll,
+		Compression:            compress.Lz4,
+		BatchSize:              2000,
+		BatchBytes:             8 << 20,
+		BatchTimeout:           5 * time.Millisecond,
+		WriteTimeout:           15 * time.Second,
+		MaxAttempts:            10,
+		WriteBackoffMin:        50 * time.Millisecond,
+		WriteBackoffMax:        2 * time.Second,
+		AllowAutoTopicCreation: false,
+	}
+	return &Producer{w: w, log: logger}
+}
+
+// Produce writes msgs to topic (each Message.Topic must be empty or topic).
+func (p *Producer) Produce(ctx context.Context, topic string, msgs ...kafka.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	for i := range msgs {
+		msgs[i].Topic = topic
+	}
+	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
+		produceErrors.WithLabelValues(topic).Inc()
+		return fmt.Errorf("cannot produce %d messages to %s: %w", len(msgs), topic, err)
+	}
+	produced.WithLabelValues(topic).Add(float64(len(msgs)))
+	return nil
+}
+
+// Publish implements ingest.Publisher: posts keyed by id to trendwatch.posts.
+func (p *Producer) Publish(ctx context.Context, posts ...schema.Post) error {
+	msgs := make([]kafka.Message, 0, len(posts))
+	for i := range posts {
+		b, err := schema.Encode(&posts[i])
+		if err != nil {
+			return fmt.Errorf("cannot encode post %s: %w", posts[i].ID, err)
+		}
+		msgs = append(msgs, kafka.Message{Key: []byte(posts[i].ID), Value: b})
+	}
+	return p.Produce(ctx, schema.TopicPosts, msgs...)
+}
+
+// PutFacts publishes facts keyed by id to the compacted facts topic.
+func (p *Producer) PutFacts(ctx context.Context, facts []schema.Fact) error {
+	msgs := make([]kafka.Message, 0, len(facts))
+	for i := range facts {
+		if facts[i].Updated.IsZero() {
+			facts[i].Updated = time.Now().UTC()
+		}
+		b, err := schema.Encode(&facts[i])
+		if err != nil {
+			return fmt.Errorf("cannot encode fact %s: %w", facts[i].ID, err)
+		}
+		msgs = append(msgs, kafka.Message{Key: []byte(facts[i].ID), Value: b})
+	}
+	return p.Produce(ctx, schema.TopicFacts, msgs...)
+}
+
+// DeleteFact publishes a tombstone for the fact id.
+func (p *Producer) DeleteFact(ctx context.Context, id string) error {
+	return p.Produce(ctx, schema.TopicFacts, kafka.Message{Key: []byte(id), Value: nil})
+}
+
+// PublishAlerts writes alerts keyed by fact id, so one alerter owns each
+// fact's case.
+func (p *Producer) PublishAlerts(ctx context.Context, alerts []schema.Alert) error {
+	msgs := make([]kafka.Message, 0, len(alerts))
+	for i := range alerts {
+		b, err := schema.Encode(&alerts[i])
+		if err != nil {
+			return fmt.Errorf("cannot encode alert %s: %w", alerts[i].Key, err)
+		}
+		msgs = append(msgs, kafka.Message{Key: []byte(alerts[i].FactID), Value: b})
+	}
+	return p.Produce(ctx, schema.TopicAlerts, msgs...)
+}
+
+// DeadLetter records msg on the dead-letter queue with the reason it could
+// not be processed, so that it never stalls its partition.
+func (p *Producer) DeadLetter(ctx context.Context, stage string, msg kafka.Message, reason string) error {
+	d := schema.DeadLetter{
+		Topic: msg.Topic, Partition: msg.Partition, Offset: msg.Offset,
+		Key: string(msg.Key), Value: string(msg.Value), Reason: reason, Stage: stage,
+		Time: time.Now().UTC(),
+	}
+	b, err := schema.Encode(&d)
+	if err != nil {
+		return fmt.Errorf("cannot encode dead letter: %w", err)
+	}
+	if err := p.Produce(ctx, schema.TopicDLQ, kafka.Message{Key: msg.Key, Value: b}); err != nil {
+		return err
+	}
+	deadLettered.WithLabelValues(stage).Inc()
+	p.log.Warn("message sent to dead-letter queue", slog.String("stage", stage), slog.String("topic", msg.Topic),
+		slog.Int("partition", msg.Partition), slog.Int64("offset", msg.Offset), slog.String("reason", reason))
+	return nil
+}
+
+// Close flushes and closes the producer.
+func (p *Producer) Close() error { return p.w.Close() }
