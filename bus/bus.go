@@ -293,3 +293,16 @@ func (p *Producer) DeadLetter(ctx context.Context, stage string, msg kafka.Messa
 
 // Close flushes and closes the producer.
 func (p *Producer) Close() error { return p.w.Close() }
+
+// PublishTopicEvents writes topic events keyed by topic key.
+func (p *Producer) PublishTopicEvents(ctx context.Context, evs []schema.TopicEvent) error {
+	msgs := make([]kafka.Message, 0, len(evs))
+	for i := range evs {
+		b, err := schema.Encode(&evs[i])
+		if err != nil {
+			return fmt.Errorf("cannot encode topic event: %w", err)
+		}
+		msgs = append(msgs, kafka.Message{Key: []byte(evs[i].Topic), Value: b})
+	}
+	return p.Produce(ctx, TopicTrends, msgs...)
+}

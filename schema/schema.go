@@ -372,3 +372,45 @@ type SourceStatus struct {
 	NextPoll     time.Time `json:"next_poll"`
 	LastNewItems int       `json:"last_new_items"`
 }
+
+// TopicEvent is one post counted under one topic key; the analyzer
+// repartitions these by topic key so each key's velocity is computed in one
+// place, whatever the number of analyzer processes.
+type TopicEvent struct {
+	V        int       `json:"v"`
+	Topic    string    `json:"topic"`
+	PostID   string    `json:"post_id"`
+	Author   string    `json:"author,omitempty"`
+	Source   string    `json:"source,omitempty"`
+	Platform string    `json:"platform,omitempty"`
+	Lang     string    `json:"lang,omitempty"`
+	Time     time.Time `json:"time"`
+}
+
+func (e *TopicEvent) setVersion() { e.V = Version }
+
+// DecodeTopicEvent parses a topic event.
+func DecodeTopicEvent(b []byte) (TopicEvent, error) {
+	var e TopicEvent
+	if err := decode(b, &e, &e.V); err != nil {
+		return TopicEvent{}, fmt.Errorf("cannot decode topic event: %w", err)
+	}
+	if e.Topic == "" || e.PostID == "" || e.Time.IsZero() {
+		return TopicEvent{}, errors.New("topic event lacks topic, post_id or time")
+	}
+	return e, nil
+}
+
+// Flag is a trend detector's verdict that a topic is rising.
+type Flag struct {
+	V       int       `json:"v"`
+	Time    time.Time `json:"time"`
+	Topic   string    `json:"topic"`
+	Kind    string    `json:"kind"` // emerging, burst, …
+	Score   float64   `json:"score"`
+	Count   int       `json:"count"`
+	Authors int       `json:"authors,omitempty"`
+	PostIDs []string  `json:"post_ids,omitempty"`
+}
+
+func (f *Flag) setVersion() { f.V = Version }
