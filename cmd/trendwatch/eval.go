@@ -18,7 +18,7 @@ func init() {
 		}
 		run, ok := evalCommands[args[0]]
 		if !ok {
-			return fmt.Errorf("%w: unknown eval %q (want match or trends)", errUsage, args[0])
+			return usagef("unknown eval %q (want match or trends)", args[0])
 		}
 		return run(ctx, args[1:], stdout, stderr)
 	})

@@ -62,13 +62,13 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		}
 	})
 	if len(errs) > 0 {
-		return fmt.Errorf("%w: %w", errUsage, errors.Join(errs...))
+		return usagef("%w", errors.Join(errs...))
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return fmt.Errorf("%w: %w", errUsage, err)
+		return usagef("%w", err)
 	}
 	return nil
 }

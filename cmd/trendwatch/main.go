@@ -32,7 +32,14 @@ func register(name, summary string, run func(ctx context.Context, args []string,
 }
 
 // errUsage marks errors that are the caller's fault; main exits 2 for them.
+// Wrap it with usagef so the message does not carry a generic prefix.
 var errUsage = errors.New("usage error")
+
+type usageError struct{ err error }
+
+func (u usageError) Error() string            { return u.err.Error() }
+func (u usageError) Unwrap() []error          { return []error{errUsage, u.err} }
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

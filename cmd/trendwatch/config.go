@@ -1,0 +1,333 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trendwatch/trendwatch/bus"
+)
+
+// config is every setting of the pipeline's stages. All stage commands
+// share it, so one environment configures a whole deployment and
+// check-config validates exactly what the stages will use.
+type config struct {
+	DataDir   string
+	LogLevel  string
+	LogFormat string
+
+	KafkaBrokers     string
+	KafkaPartitions  int
+	KafkaReplication int
+
+	ClickHouseAddr     string
+	ClickHouseDatabase string
+	ClickHouseUser     string
+	ClickHousePassword string
+	ClickHouseBinary   string
+
+	Listen        string // HTTP API (serve, run)
+	MetricsListen string // metrics and health for stages without the API
+	APIToken      string
+	PublicURL     string
+
+	Feeds         stringList
+	PollInterval  time.Duration
+	Crawl         stringList
+	CrawlDomains  string
+	CrawlDepth    int
+	FetchAllow    string
+	UserAgent     string
+	SourcesReload time.Duration
+
+	AnalyzeGroup  string
+	BatchSize     int
+	BatchLinger   time.Duration
+	Workers       int
+	Thresholds    string
+	AlertVerdicts string
+
+	WebhookURL      string
+	WebhookSecret   string
+	SlackWebhookURL string
+	TelegramToken   string
+	TelegramChat    string
+	SMTPAddr        string
+	SMTPUser        string
+	SMTPPassword    string
+	SMTPFrom        string
+	EmailTo         string
+}
+
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+
+// Set accepts one value per flag use, or a comma-separated list (from the
+// environment).
+func (s *stringList) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*s = append(*s, p)
+		}
+	}
+	return nil
+}
+
+func bindConfig(fs *flag.FlagSet) *config {
+	c := &config{}
+	fs.StringVar(&c.DataDir, "data-dir", "./data", "directory for embedded services' data and local state")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+
+	fs.StringVar(&c.KafkaBrokers, "kafka-brokers", "", "Kafka bootstrap brokers host:port,…; empty in run starts an embedded broker")
+	fs.IntVar(&c.KafkaPartitions, "kafka-partitions", 6, "partitions for topics trendwatch creates")
+	fs.IntVar(&c.KafkaReplication, "kafka-replication", 1, "replication factor for topics trendwatch creates")
+
+	fs.StringVar(&c.ClickHouseAddr, "clickhouse-addr", "", "ClickHouse native-protocol address host:port; empty in run supervises a local server")
+	fs.StringVar(&c.ClickHouseDatabase, "clickhouse-database", "trendwatch", "ClickHouse database")
+	fs.StringVar(&c.ClickHouseUser, "clickhouse-user", "default", "ClickHouse user")
+	fs.StringVar(&c.ClickHousePassword, "clickhouse-password", "", "ClickHouse password (secret)")
+	fs.StringVar(&c.ClickHouseBinary, "clickhouse-binary", "", "ClickHouse server binary for the embedded default; empty searches PATH")
+
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "HTTP API and dashboard address")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", "127.0.0.1:9464", "metrics and health address of ingest, analyze and alert stages; empty disables")
+	fs.StringVar(&c.APIToken, "api-token", "", "bearer token required for API writes (secret); empty allows writes from loopback only")
+	fs.StringVar(&c.PublicURL, "public-url", "", "external URL of the API, used in notification links")
+
+	fs.Var(&c.Feeds, "feed", "RSS/Atom/JSON feed URL to poll (repeatable, or comma-separated)")
+	fs.DurationVar(&c.PollInterval, "poll-interval", 5*time.Minute, "base feed poll interval (adapted per source)")
+	fs.Var(&c.Crawl, "crawl", "start URL of a site to crawl (repeatable)")
+	fs.StringVar(&c.CrawlDomains, "crawl-domains", "", "comma-separated domains the crawler may visit; empty means the start URLs' hosts")
+	fs.IntVar(&c.CrawlDepth, "crawl-depth", 2, "maximum link depth from a crawl start URL")
+	fs.StringVar(&c.FetchAllow, "fetch-allow", "", "comma-separated CIDRs or hosts the fetcher may reach although private (intranets, tests)")
+	fs.StringVar(&c.UserAgent, "user-agent", "", "User-Agent for collectors; empty uses trendwatch's default")
+	fs.DurationVar(&c.SourcesReload, "sources-reload", 5*time.Second, "how often collectors reload the source list")
+
+	fs.StringVar(&c.AnalyzeGroup, "analyze-group", "trendwatch-analyze", "consumer group of analyzer workers")
+	fs.IntVar(&c.BatchSize, "batch-size", 2000, "maximum posts per analyzer batch (one ClickHouse insert)")
+	fs.DurationVar(&c.BatchLinger, "batch-linger", 200*time.Millisecond, "maximum wait to fill an analyzer batch")
+	fs.IntVar(&c.Workers, "workers", 0, "enrichment goroutines per analyzer; 0 means one per CPU")
+	fs.StringVar(&c.Thresholds, "thresholds", "", "alert confidence thresholds per language, e.g. vi=0.6,fr=0.65,en=0.6,und=0.7; empty keeps the calibrated defaults")
+	fs.StringVar(&c.AlertVerdicts, "alert-verdicts", "false,misleading", "fact verdicts that raise alerts")
+
+	fs.StringVar(&c.WebhookURL, "webhook-url", "", "generic webhook receiving signed alert notifications")
+	fs.StringVar(&c.WebhookSecret, "webhook-secret", "", "HMAC-SHA256 key for webhook signatures (secret)")
+	fs.StringVar(&c.SlackWebhookURL, "slack-webhook-url", "", "Slack incoming-webhook URL (secret)")
+	fs.StringVar(&c.TelegramToken, "telegram-token", "", "Telegram bot token (secret)")
+	fs.StringVar(&c.TelegramChat, "telegram-chat", "", "Telegram chat id for alerts")
+	fs.StringVar(&c.SMTPAddr, "smtp-addr", "", "SMTP server host:port for email alerts")
+	fs.StringVar(&c.SMTPUser, "smtp-user", "", "SMTP user")
+	fs.StringVar(&c.SMTPPassword, "smtp-password", "", "SMTP password (secret)")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", "", "sender address of alert emails")
+	fs.StringVar(&c.EmailTo, "email-to", "", "comma-separated recipients of alert emails")
+	return c
+}
+
+func init() {
+	markSecret("clickhouse-password", "api-token", "webhook-secret", "slack-webhook-url", "telegram-token", "smtp-password")
+}
+
+// validate reports every bad setting, each naming its flag and variable.
+func (c *config) validate() error {
+	var errs []error
+	bad := func(flagName, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("--%s (%s): %s", flagName, envName(flagName), fmt.Sprintf(format, args...)))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log-level", "%q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("log-format", "%q is not text or json", c.LogFormat)
+	}
+	if c.DataDir == "" {
+		bad("data-dir", "must not be empty")
+	}
+	if c.KafkaBrokers != "" {
+		if _, err := bus.ParseBrokers(c.KafkaBrokers); err != nil {
+			bad("kafka-brokers", "%v", err)
+		}
+	}
+	if c.KafkaPartitions < 1 || c.KafkaPartitions > 1000 {
+		bad("kafka-partitions", "%d is not between 1 and 1000", c.KafkaPartitions)
+	}
+	if c.KafkaReplication < 1 || c.KafkaReplication > 7 {
+		bad("kafka-replication", "%d is not between 1 and 7", c.KafkaReplication)
+	}
+	if c.ClickHouseAddr != "" {
+		for _, a := range strings.Split(c.ClickHouseAddr, ",") {
+			if err := checkHostPort(a); err != nil {
+				bad("clickhouse-addr", "%v", err)
+			}
+		}
+	}
+	if c.ClickHouseDatabase == "" || strings.ContainsAny(c.ClickHouseDatabase, " .`'\"") {
+		bad("clickhouse-database", "%q is not a plain database name", c.ClickHouseDatabase)
+	}
+	if c.Listen != "" {
+		if err := checkHostPort(c.Listen); err != nil {
+			bad("listen", "%v", err)
+		}
+	}
+	if c.MetricsListen != "" {
+		if err := checkHostPort(c.MetricsListen); err != nil {
+			bad("metrics-listen", "%v", err)
+		}
+	}
+	for _, f := range c.Feeds {
+		if err := checkHTTPURL(f); err != nil {
+			bad("feed", "%v", err)
+		}
+	}
+	for _, f := range c.Crawl {
+		if err := checkHTTPURL(f); err != nil {
+			bad("crawl", "%v", err)
+		}
+	}
+	if c.PollInterval < time.Second {
+		bad("poll-interval", "%s is shorter than 1s", c.PollInterval)
+	}
+	if c.CrawlDepth < 0 || c.CrawlDepth > 20 {
+		bad("crawl-depth", "%d is not between 0 and 20", c.CrawlDepth)
+	}
+	if c.BatchSize < 1 || c.BatchSize > 100000 {
+		bad("batch-size", "%d is not between 1 and 100000", c.BatchSize)
+	}
+	if c.BatchLinger <= 0 || c.BatchLinger > time.Minute {
+		bad("batch-linger", "%s is not between 0 and 1m", c.BatchLinger)
+	}
+	if c.Workers < 0 {
+		bad("workers", "must not be negative")
+	}
+	if _, err := parseThresholds(c.Thresholds); err != nil {
+		bad("thresholds", "%v", err)
+	}
+	if len(splitList(c.AlertVerdicts)) == 0 {
+		bad("alert-verdicts", "must name at least one verdict")
+	}
+	for _, a := range splitList(c.FetchAllow) {
+		if _, _, err := net.ParseCIDR(a); err != nil && net.ParseIP(a) == nil && strings.ContainsAny(a, "/ ") {
+			bad("fetch-allow", "%q is neither a CIDR, an IP nor a host name", a)
+		}
+	}
+	if c.WebhookURL != "" {
+		if err := checkHTTPURL(c.WebhookURL); err != nil {
+			bad("webhook-url", "%v", err)
+		}
+		if c.WebhookSecret == "" {
+			bad("webhook-secret", "required with --webhook-url (receivers must be able to verify signatures)")
+		}
+	}
+	if c.SlackWebhookURL != "" {
+		if err := checkHTTPURL(c.SlackWebhookURL); err != nil {
+			bad("slack-webhook-url", "%v", err)
+		}
+	}
+	if (c.TelegramToken == "") != (c.TelegramChat == "") {
+		bad("telegram-chat", "--telegram-token and --telegram-chat go together")
+	}
+	if c.SMTPAddr != "" {
+		if err := checkHostPort(c.SMTPAddr); err != nil {
+			bad("smtp-addr", "%v", err)
+		}
+		if c.SMTPFrom == "" || !strings.Contains(c.SMTPFrom, "@") {
+			bad("smtp-from", "a sender address is required with --smtp-addr")
+		}
+		if len(splitList(c.EmailTo)) == 0 {
+			bad("email-to", "at least one recipient is required with --smtp-addr")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func checkHostPort(a string) error {
+	host, port, err := net.SplitHostPort(strings.TrimSpace(a))
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", a)
+	}
+	_ = host
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("%q has an invalid port", a)
+	}
+	return nil
+}
+
+func checkHTTPURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", s)
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parseThresholds reads "vi=0.6,fr=0.65".
+func parseThresholds(s string) (map[string]float64, error) {
+	out := map[string]float64{}
+	for _, p := range splitList(s) {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("%q is not lang=value", p)
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || f < 0 || f > 1 {
+			return nil, fmt.Errorf("%q: threshold must be a number from 0 to 1", p)
+		}
+		out[strings.TrimSpace(k)] = f
+	}
+	return out, nil
+}
+
+func (c *config) busConfig(brokers []string) bus.Config {
+	return bus.Config{Brokers: brokers, Partitions: c.KafkaPartitions, ReplicationFactor: c.KafkaReplication, ClientID: "trendwatch"}
+}
+
+func (c *config) logger(stderr io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(stderr, opts))
+}
+
+func (c *config) path(parts ...string) string {
+	return filepath.Join(append([]string{c.DataDir}, parts...)...)
+}
+
+// loadConfig parses a stage command's flags and environment and validates
+// the result.
+func loadConfig(name string, args []string, stderr io.Writer) (*config, error) {
+	fs := newFlagSet(name, stderr)
+	c := bindConfig(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("unexpected arguments %q", fs.Args())
+	}
+	if err := c.validate(); err != nil {
+		return nil, usagef("invalid configuration:\n%w", err)
+	}
+	return c, nil
+}
