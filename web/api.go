@@ -1,0 +1,369 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/trendwatch/trendwatch/schema"
+	"github.com/trendwatch/trendwatch/store/clickhouse"
+)
+
+// FactWriter publishes fact changes (to the compacted facts topic, from
+// which every analyzer and the ClickHouse mirror take them).
+type FactWriter interface {
+	PutFacts(ctx context.Context, facts []schema.Fact) error
+	DeleteFact(ctx context.Context, id string) error
+}
+
+// CommandWriter publishes case commands to the alerter that owns the case.
+type CommandWriter interface {
+	PublishAlerts(ctx context.Context, alerts []schema.Alert) error
+}
+
+// Options configure the API server.
+type Options struct {
+	Store    *clickhouse.Store
+	Facts    FactWriter    // nil makes fact writes answer 503
+	Commands CommandWriter // nil makes case actions answer 503
+	// Ingest, when set, is mounted at POST /api/v1/ingest behind auth.
+	Ingest http.Handler
+	// Thresholds returns the per-language alert thresholds in force.
+	Thresholds func() map[string]float64
+	// APIToken guards writes; empty allows writes from loopback clients only.
+	APIToken string
+	// NormalizeFact validates and normalises a fact from the API with the
+	// same rules as import; nil applies schema validation only.
+	NormalizeFact func(f *schema.Fact) error
+	Now           func() time.Time
+}
+
+// Server is the HTTP API.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+	mux  *http.ServeMux
+}
+
+// New builds the API's routes.
+func New(opts Options, logger *slog.Logger) (*Server, error) {
+	if opts.Store == nil {
+		return nil, errors.New("web server needs a store")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{opts: opts, log: logger.With(slog.String("stage", "serve")), mux: http.NewServeMux()}
+	m := s.mux
+	m.Handle("GET /metrics", promhttp.Handler())
+	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	m.HandleFunc("GET /readyz", s.ready)
+	m.HandleFunc("GET /api/v1/trends", s.trends)
+	m.HandleFunc("GET /api/v1/topics/{key}", s.topic)
+	m.HandleFunc("GET /api/v1/topics/{key}/spread", s.spread)
+	m.HandleFunc("GET /api/v1/facts", s.listFacts)
+	m.HandleFunc("GET /api/v1/facts/{id}", s.getFact)
+	m.Handle("POST /api/v1/facts", s.write(http.HandlerFunc(s.postFacts)))
+	m.Handle("DELETE /api/v1/facts/{id}", s.write(http.HandlerFunc(s.deleteFact)))
+	m.HandleFunc("GET /api/v1/sources", s.listSources)
+	m.Handle("POST /api/v1/sources", s.write(http.HandlerFunc(s.postSource)))
+	m.Handle("DELETE /api/v1/sources/{id}", s.write(http.HandlerFunc(s.deleteSource)))
+	m.HandleFunc("GET /api/v1/cases", s.listCases)
+	m.HandleFunc("GET /api/v1/cases/{id}", s.getCase)
+	m.Handle("POST /api/v1/cases/{id}/{action}", s.write(http.HandlerFunc(s.caseAction)))
+	m.HandleFunc("GET /api/v1/thresholds", s.thresholds)
+	if opts.Ingest != nil {
+		m.Handle("POST /api/v1/ingest", s.write(opts.Ingest))
+	}
+	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: %s %s", r.Method, r.URL.Path)
+	})
+	return s, nil
+}
+
+// Handler returns the server with its middleware.
+func (s *Server) Handler() http.Handler {
+	return securityHeaders(instrument(s.log, s.mux))
+}
+
+// write guards a mutating route: a bearer token when one is configured,
+// otherwise loopback clients only, so a default install is never an open
+// write endpoint on the network.
+func (s *Server) write(next http.Handler) http.Handler {
+	want := sha256.Sum256([]byte(s.opts.APIToken))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.APIToken == "" {
+			host, _, _ := net.SplitHostPort(r.RemoteAddr)
+			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+				writeError(w, http.StatusForbidden, "forbidden", "writes are allowed from loopback only unless --api-token is set")
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		got := sha256.Sum256([]byte(tok))
+		if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="trendwatch"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "a valid bearer token is required")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	if err := s.opts.Store.Ping(ctx); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "not_ready", "ClickHouse does not answer: %v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// queryDuration reads a duration parameter with bounds.
+func queryDuration(r *http.Request, name string, def, max time.Duration) (time.Duration, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		// Also accept "1d"/"7d", which people type for windows.
+		if n, ok := strings.CutSuffix(v, "d"); ok {
+			if days, e := strconv.Atoi(n); e == nil {
+				d, err = time.Duration(days)*24*time.Hour, nil
+			}
+		}
+	}
+	if err != nil || d <= 0 || d > max {
+		return 0, fmt.Errorf("%s=%q must be a duration such as 15m, 1h or 7d, at most %s", name, v, max)
+	}
+	return d, nil
+}
+
+func queryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%s=%q must be an integer from %d to %d", name, v, lo, hi)
+	}
+	return n, nil
+}
+
+// queryRange reads from/to (RFC 3339) or window (ending now).
+func (s *Server) queryRange(r *http.Request, def time.Duration) (time.Time, time.Time, error) {
+	q := r.URL.Query()
+	now := s.opts.Now().UTC()
+	if q.Get("from") != "" || q.Get("to") != "" {
+		from, err := time.Parse(time.RFC3339, q.Get("from"))
+		if err != nil {
+			return time.Time{}, time.Time{}, fmt.Errorf("from=%q is not an RFC 3339 time", q.Get("from"))
+		}
+		to := now
+		if q.Get("to") != "" {
+			if to, err = time.Parse(time.RFC3339, q.Get("to")); err != nil {
+				return time.Time{}, time.Time{}, fmt.Errorf("to=%q is not an RFC 3339 time", q.Get("to"))
+			}
+		}
+		if !from.Before(to) {
+			return time.Time{}, time.Time{}, errors.New("from must be before to")
+		}
+		return from, to, nil
+	}
+	win, err := queryDuration(r, "window", def, 90*24*time.Hour)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	return now.Add(-win), now.Add(time.Minute), nil
+}
+
+type trendJSON struct {
+	Topic    string  `json:"topic"`
+	Posts    int64   `json:"posts"`
+	Authors  int64   `json:"authors"`
+	Baseline int64   `json:"baseline"`
+	Burst    float64 `json:"burst"`
+	Series   []int   `json:"series"`
+}
+
+func (s *Server) trends(w http.ResponseWriter, r *http.Request) {
+	win, err := queryDuration(r, "window", time.Hour, 30*24*time.Hour)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_parameter", "%v", err)
+		return
+	}
+	limit, err := queryInt(r, "limit", 20, 1, 1000)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_parameter", "%v", err)
+		return
+	}
+	sortBy := r.URL.Query().Get("sort")
+	if sortBy != "" && sortBy != "posts" && sortBy != "burst" {
+		writeError(w, http.StatusBadRequest, "bad_parameter", "sort=%q must be posts or burst", sortBy)
+		return
+	}
+	q := clickhouse.TrendsQuery{Window: win, Now: s.opts.Now(), Lang: r.URL.Query().Get("lang"),
+		Platform: r.URL.Query().Get("platform"), Limit: limit, Sort: sortBy}
+	rows, err := s.opts.Store.Trends(r.Context(), q)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	out := make([]trendJSON, 0, len(rows))
+	for _, t := range rows {
+		out = append(out, trendJSON{Topic: t.Topic, Posts: t.Posts, Authors: t.Authors, Baseline: t.Baseline, Burst: t.Burst, Series: nonNilInts(t.Series)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"window": win.String(), "generated": s.opts.Now().UTC(), "topics": out})
+}
+
+type pointJSON struct {
+	Time  time.Time `json:"time"`
+	Posts int64     `json:"posts"`
+}
+
+func points(ps []clickhouse.Point) []pointJSON {
+	out := make([]pointJSON, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, pointJSON{Time: p.Time.UTC(), Posts: p.Posts})
+	}
+	return out
+}
+
+func (s *Server) topic(w http.ResponseWriter, r *http.Request) {
+	key := r.PathValue("key")
+	from, to, err := s.queryRange(r, 24*time.Hour)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_parameter", "%v", err)
+		return
+	}
+	step, err := queryDuration(r, "step", time.Minute, 24*time.Hour)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_parameter", "%v", err)
+		return
+	}
+	if to.Sub(from)/step > 10000 {
+		writeError(w, http.StatusBadRequest, "bad_parameter", "range/step gives more than 10000 points; use a larger step")
+		return
+	}
+	ps, err := s.opts.Store.Timeline(r.Context(), key, from, to, step)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	var total int64
+	for _, p := range ps {
+		total += p.Posts
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"topic": key, "from": from, "to": to, "step": step.String(), "posts": total, "points": points(ps)})
+}
+
+type countJSON struct {
+	Key   string `json:"key"`
+	Posts int64  `json:"posts"`
+}
+
+func counts(cs []clickhouse.Count) []countJSON {
+	out := make([]countJSON, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, countJSON{Key: c.Key, Posts: c.Posts})
+	}
+	return out
+}
+
+func (s *Server) spread(w http.ResponseWriter, r *http.Request) {
+	key := r.PathValue("key")
+	from, to, err := s.queryRange(r, 7*24*time.Hour)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_parameter", "%v", err)
+		return
+	}
+	sp, err := s.opts.Store.Spread(r.Context(), key, from, to)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	samples := make([]postJSON, 0, len(sp.SamplePosts))
+	for _, p := range sp.SamplePosts {
+		samples = append(samples, toPostJSON(p))
+	}
+	var facts []schema.Fact
+	for _, id := range sp.FactIDs {
+		if f, err := s.opts.Store.Fact(r.Context(), id); err == nil {
+			facts = append(facts, f)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"topic": key, "from": from, "to": to,
+		"posts": sp.Posts, "authors": sp.AuthorCount, "sources": sp.SourceCount, "domains": sp.DomainCount,
+		"first_seen": nullTime(sp.FirstSeen), "last_seen": nullTime(sp.LastSeen),
+		"timeline": points(sp.Timeline), "cumulative": points(sp.Cumulative),
+		"top_authors": counts(sp.Authors), "top_sources": counts(sp.Sources), "top_domains": counts(sp.Domains),
+		"languages": counts(sp.Languages), "platforms": counts(sp.Platforms),
+		"sample_posts": samples, "facts": nonNilFacts(facts),
+	})
+}
+
+type postJSON struct {
+	ID        string    `json:"id"`
+	Source    string    `json:"source"`
+	Platform  string    `json:"platform"`
+	URL       string    `json:"url,omitempty"`
+	Author    string    `json:"author,omitempty"`
+	Lang      string    `json:"lang,omitempty"`
+	Title     string    `json:"title,omitempty"`
+	Text      string    `json:"text"`
+	Published time.Time `json:"published"`
+}
+
+func toPostJSON(p schema.Post) postJSON {
+	return postJSON{ID: p.ID, Source: p.Source, Platform: p.Platform, URL: p.URL, Author: p.Author, Lang: p.Lang, Title: p.Title, Text: p.Text, Published: p.Published.UTC()}
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() || t.Unix() <= 0 {
+		return nil
+	}
+	return t.UTC()
+}
+
+func nonNilInts(s []int) []int {
+	if s == nil {
+		return []int{}
+	}
+	return s
+}
+
+func nonNilFacts(s []schema.Fact) []schema.Fact {
+	if s == nil {
+		return []schema.Fact{}
+	}
+	return s
+}
+
+func (s *Server) storeError(w http.ResponseWriter, err error) {
+	s.log.Warn("store query failed", slog.Any("err", err))
+	writeError(w, http.StatusServiceUnavailable, "store_unavailable", "the analytics store did not answer; try again")
+}
+
+func (s *Server) thresholds(w http.ResponseWriter, r *http.Request) {
+	th := map[string]float64{}
+	if s.opts.Thresholds != nil {
+		th = s.opts.Thresholds()
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"thresholds": th})
+}
