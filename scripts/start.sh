@@ -10,4 +10,6 @@ if ! command -v clickhouse-server >/dev/null 2>&1 && ! command -v clickhouse >/d
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq clickhouse-server >/dev/null
 fi
-exec go run ./cmd/trendwatch run "$@"
+go build -o bin/trendwatch ./cmd/trendwatch
+# exec, so that SIGINT/SIGTERM reach trendwatch itself and it stops its children cleanly.
+exec bin/trendwatch run "$@"
