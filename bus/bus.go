@@ -66,7 +66,14 @@ type Config struct {
 	Partitions        int // for new topics; 0 means 6
 	ReplicationFactor int // for new topics; 0 means 1
 	ClientID          string
+	// TopicPrefix is prepended to every topic name, so that several
+	// deployments (or test runs) can share one cluster without seeing each
+	// other's messages.
+	TopicPrefix string
 }
+
+// Topic returns the physical name of a logical topic.
+func (c Config) Topic(name string) string { return c.TopicPrefix + name }
 
 func (c Config) partitions() int {
 	if c.Partitions <= 0 {
@@ -111,15 +118,15 @@ func ParseBrokers(s string) ([]string, error) {
 // keep a week.
 func EnsureTopics(ctx context.Context, cfg Config) error {
 	topics := []kafka.TopicConfig{
-		{Topic: schema.TopicPosts, NumPartitions: cfg.partitions(), ReplicationFactor: cfg.replication(),
+		{Topic: cfg.Topic(schema.TopicPosts), NumPartitions: cfg.partitions(), ReplicationFactor: cfg.replication(),
 			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "retention.ms", ConfigValue: "604800000"}}},
-		{Topic: schema.TopicFacts, NumPartitions: cfg.partitions(), ReplicationFactor: cfg.replication(),
+		{Topic: cfg.Topic(schema.TopicFacts), NumPartitions: cfg.partitions(), ReplicationFactor: cfg.replication(),
 			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: "compact"}}},
-		{Topic: schema.TopicAlerts, NumPartitions: cfg.partitions(), ReplicationFactor: cfg.replication(),
+		{Topic: cfg.Topic(schema.TopicAlerts), NumPartitions: cfg.partitions(), ReplicationFactor: cfg.replication(),
 			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "retention.ms", ConfigValue: "604800000"}}},
-		{Topic: schema.TopicDLQ, NumPartitions: 1, ReplicationFactor: cfg.replication(),
+		{Topic: cfg.Topic(schema.TopicDLQ), NumPartitions: 1, ReplicationFactor: cfg.replication(),
 			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "retention.ms", ConfigValue: "2592000000"}}},
-		{Topic: TopicTrends, NumPartitions: cfg.partitions(), ReplicationFactor: cfg.replication(),
+		{Topic: cfg.Topic(TopicTrends), NumPartitions: cfg.partitions(), ReplicationFactor: cfg.replication(),
 			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "retention.ms", ConfigValue: "86400000"}}},
 	}
 	var lastErr error
@@ -183,6 +190,7 @@ func createTopics(ctx context.Context, cfg Config, topics []kafka.TopicConfig) e
 // message was acknowledged.
 type Producer struct {
 	w   *kafka.Writer
+	cfg Config
 	log *slog.Logger
 }
 
@@ -203,16 +211,18 @@ func NewProducer(cfg Config, logger *slog.Logger) *Producer {
 		WriteBackoffMax:        2 * time.Second,
 		AllowAutoTopicCreation: false,
 	}
-	return &Producer{w: w, log: logger}
+	return &Producer{w: w, cfg: cfg, log: logger}
 }
 
-// Produce writes msgs to topic (each Message.Topic must be empty or topic).
+// Produce writes msgs to the logical topic (the configured prefix is
+// added here).
 func (p *Producer) Produce(ctx context.Context, topic string, msgs ...kafka.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
+	physical := p.cfg.Topic(topic)
 	for i := range msgs {
-		msgs[i].Topic = topic
+		msgs[i].Topic = physical
 	}
 	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
 		produceErrors.WithLabelValues(topic).Inc()

@@ -62,7 +62,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:           c.opts.Brokers,
 		GroupID:           c.opts.Group,
-		Topic:             c.opts.Topic,
+		Topic:             c.opts.Config.Topic(c.opts.Topic),
 		MinBytes:          1,
 		MaxBytes:          16 << 20,
 		MaxWait:           100 * time.Millisecond,

@@ -35,9 +35,22 @@ func (f *Follower) Synced() <-chan struct{} { return f.synced }
 
 // Run follows the topic until ctx is cancelled.
 func (f *Follower) Run(ctx context.Context) error {
-	parts, ends, err := f.partitions(ctx)
-	if err != nil {
-		return err
+	// Right after the topic was created its partitions may have no leader
+	// yet; keep asking for a while before giving up.
+	var parts []int
+	var ends []int64
+	var err error
+	for attempt := 0; ; attempt++ {
+		if parts, ends, err = f.partitions(ctx); err == nil {
+			break
+		}
+		if attempt >= 60 {
+			return err
+		}
+		f.log.Info("waiting for topic metadata", slog.Any("err", err))
+		if !sleep(ctx, 500*time.Millisecond) {
+			return nil
+		}
 	}
 	var wg sync.WaitGroup
 	var pending sync.WaitGroup
@@ -59,7 +72,7 @@ func (f *Follower) Run(ctx context.Context) error {
 
 func (f *Follower) follow(ctx context.Context, partition int, end int64, pending *sync.WaitGroup) {
 	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers: f.cfg.Brokers, Topic: f.topic, Partition: partition,
+		Brokers: f.cfg.Brokers, Topic: f.cfg.Topic(f.topic), Partition: partition,
 		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond,
 		ReadBackoffMin: 50 * time.Millisecond, ReadBackoffMax: 500 * time.Millisecond,
 	})
@@ -105,7 +118,7 @@ func (f *Follower) partitions(ctx context.Context) ([]int, []int64, error) {
 			lastErr = err
 			continue
 		}
-		ps, err := conn.ReadPartitions(f.topic)
+		ps, err := conn.ReadPartitions(f.cfg.Topic(f.topic))
 		conn.Close()
 		if err != nil {
 			lastErr = err
@@ -114,7 +127,7 @@ func (f *Follower) partitions(ctx context.Context) ([]int, []int64, error) {
 		var ids []int
 		var ends []int64
 		for _, p := range ps {
-			pc, err := dialer.DialLeader(ctx, "tcp", b, f.topic, p.ID)
+			pc, err := dialer.DialLeader(ctx, "tcp", b, f.cfg.Topic(f.topic), p.ID)
 			if err != nil {
 				return nil, nil, fmt.Errorf("cannot reach leader of %s/%d: %w", f.topic, p.ID, err)
 			}

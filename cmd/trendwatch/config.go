@@ -27,6 +27,7 @@ type config struct {
 	KafkaBrokers     string
 	KafkaPartitions  int
 	KafkaReplication int
+	KafkaTopicPrefix string
 
 	ClickHouseAddr     string
 	ClickHouseDatabase string
@@ -49,11 +50,14 @@ type config struct {
 	SourcesReload time.Duration
 
 	AnalyzeGroup  string
+	AlertGroup    string
 	BatchSize     int
 	BatchLinger   time.Duration
 	Workers       int
 	Thresholds    string
 	AlertVerdicts string
+	AlertPolicy   string
+	AlertRoutes   string
 
 	WebhookURL      string
 	WebhookSecret   string
@@ -91,6 +95,7 @@ func bindConfig(fs *flag.FlagSet) *config {
 	fs.StringVar(&c.KafkaBrokers, "kafka-brokers", "", "Kafka bootstrap brokers host:port,…; empty in run starts an embedded broker")
 	fs.IntVar(&c.KafkaPartitions, "kafka-partitions", 6, "partitions for topics trendwatch creates")
 	fs.IntVar(&c.KafkaReplication, "kafka-replication", 1, "replication factor for topics trendwatch creates")
+	fs.StringVar(&c.KafkaTopicPrefix, "kafka-topic-prefix", "", "prefix of every topic name, for several deployments on one cluster")
 
 	fs.StringVar(&c.ClickHouseAddr, "clickhouse-addr", "", "ClickHouse native-protocol address host:port; empty in run supervises a local server")
 	fs.StringVar(&c.ClickHouseDatabase, "clickhouse-database", "trendwatch", "ClickHouse database")
@@ -113,11 +118,14 @@ func bindConfig(fs *flag.FlagSet) *config {
 	fs.DurationVar(&c.SourcesReload, "sources-reload", 5*time.Second, "how often collectors reload the source list")
 
 	fs.StringVar(&c.AnalyzeGroup, "analyze-group", "trendwatch-analyze", "consumer group of analyzer workers")
+	fs.StringVar(&c.AlertGroup, "alert-group", "trendwatch-alert", "consumer group of alerters")
 	fs.IntVar(&c.BatchSize, "batch-size", 2000, "maximum posts per analyzer batch (one ClickHouse insert)")
 	fs.DurationVar(&c.BatchLinger, "batch-linger", 200*time.Millisecond, "maximum wait to fill an analyzer batch")
 	fs.IntVar(&c.Workers, "workers", 0, "enrichment goroutines per analyzer; 0 means one per CPU")
 	fs.StringVar(&c.Thresholds, "thresholds", "", "alert confidence thresholds per language, e.g. vi=0.6,fr=0.65,en=0.6,und=0.7; empty keeps the calibrated defaults")
 	fs.StringVar(&c.AlertVerdicts, "alert-verdicts", "false,misleading", "fact verdicts that raise alerts")
+	fs.StringVar(&c.AlertPolicy, "alert-policy", "", "JSON file with the alert policy (velocity rule, severity, watchlist, cooldown, escalation)")
+	fs.StringVar(&c.AlertRoutes, "alert-routes", "", "JSON file with routing rules (severity, language, tag → channels, escalation); default: every channel")
 
 	fs.StringVar(&c.WebhookURL, "webhook-url", "", "generic webhook receiving signed alert notifications")
 	fs.StringVar(&c.WebhookSecret, "webhook-secret", "", "HMAC-SHA256 key for webhook signatures (secret)")
@@ -163,6 +171,12 @@ func (c *config) validate() error {
 	}
 	if c.KafkaReplication < 1 || c.KafkaReplication > 7 {
 		bad("kafka-replication", "%d is not between 1 and 7", c.KafkaReplication)
+	}
+	for _, r := range c.KafkaTopicPrefix {
+		if !(r == '.' || r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			bad("kafka-topic-prefix", "%q may only hold letters, digits, '.', '_' and '-'", c.KafkaTopicPrefix)
+			break
+		}
 	}
 	if c.ClickHouseAddr != "" {
 		for _, a := range strings.Split(c.ClickHouseAddr, ",") {
@@ -298,7 +312,7 @@ func parseThresholds(s string) (map[string]float64, error) {
 }
 
 func (c *config) busConfig(brokers []string) bus.Config {
-	return bus.Config{Brokers: brokers, Partitions: c.KafkaPartitions, ReplicationFactor: c.KafkaReplication, ClientID: "trendwatch"}
+	return bus.Config{Brokers: brokers, Partitions: c.KafkaPartitions, ReplicationFactor: c.KafkaReplication, ClientID: "trendwatch", TopicPrefix: c.KafkaTopicPrefix}
 }
 
 func (c *config) logger(stderr io.Writer) *slog.Logger {

@@ -1,0 +1,437 @@
+package claims
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/trendwatch/trendwatch/analyze/text"
+	"github.com/trendwatch/trendwatch/schema"
+)
+
+// Fields of a fact that BM25F weighs separately.
+const (
+	fClaim   = iota // claim and its translations
+	fTitle          // headline of the fact-check
+	fSummary        // summary, tags, publisher
+	nFields
+)
+
+// Options configure an Index. The zero value is usable.
+type Options struct {
+	// Thresholds are the alert thresholds on the calibrated score, per
+	// language ("vi", "fr", "en", "und"); missing languages use
+	// DefaultThresholds, then DefaultThreshold.
+	Thresholds map[string]float64
+	// Model re-ranks candidates; nil uses the embedded, trained model.
+	Model *Model
+	// Candidates is how many BM25F hits are re-ranked (default: the
+	// model's training depth, else 40).
+	Candidates int
+}
+
+// DefaultThreshold is the alert threshold for a language with none set.
+const DefaultThreshold = 0.5
+
+// DefaultThresholds are per-language alert thresholds on the calibrated
+// score. Vietnamese sits higher: its syllable terms are less specific than
+// English stems, so a given score carries less evidence.
+var DefaultThresholds = map[string]float64{"en": 0.5, "fr": 0.5, "vi": 0.6, "und": 0.6}
+
+// Result is one matched fact.
+type Result struct {
+	FactID  string
+	Score   float64 // calibrated confidence in 0..1 that the fact checks this text
+	Verdict string
+	Rating  string
+	Lang    string // the fact's language
+	URL     string
+	BM25    float64 // first-stage score, for debugging and evaluation
+}
+
+// fact is an indexed fact with the per-fact data the features need.
+type fact struct {
+	f        schema.Fact
+	lang     string
+	alive    bool
+	fieldLen [nFields]float32
+	// Feature sets are stored as unique hashes (see hashSet): a query
+	// tests each against a bitset, far cheaper than merging strings.
+	claimSet []uint32 // claim terms
+	bigrams  []uint32 // bigrams of all fields
+	cgrams   []uint32 // char trigrams of the claim
+	tgrams   []uint32 // char trigrams of claim+title not in cgrams: each gram is probed once
+	numbers  []uint32
+	entities []uint32
+	date     time.Time
+}
+
+// docMeta is what the posting loop reads per document, kept apart from
+// fact so the loop touches 16 bytes per hit instead of a cache line or more.
+type docMeta struct {
+	fieldLen [nFields]float32
+	alive    bool
+}
+
+type posting struct {
+	doc int32
+	tf  [nFields]uint16
+}
+
+// Index is an in-memory facts index. Match may run concurrently with
+// Upsert and Delete.
+type Index struct {
+	opts  Options
+	model *Model
+
+	mu       sync.RWMutex
+	facts    []fact
+	meta     []docMeta // hot per-document data, dense for the posting loop
+	byID     map[string]int32
+	termID   map[string]int32
+	post     [][]posting
+	df       []int32
+	live     int
+	dead     int
+	totalLen [nFields]float64
+	langs    map[string]int
+
+	pool sync.Pool // *scratch
+}
+
+// NewIndex returns an empty index.
+func NewIndex(opts Options) *Index {
+	m := opts.Model
+	if m == nil {
+		m = EmbeddedModel()
+	}
+	if opts.Candidates <= 0 {
+		opts.Candidates = m.Candidates
+	}
+	if opts.Candidates <= 0 {
+		opts.Candidates = 40
+	}
+	return &Index{
+		opts:   opts,
+		model:  m,
+		byID:   map[string]int32{},
+		termID: map[string]int32{},
+		langs:  map[string]int{},
+	}
+}
+
+// Threshold returns the alert threshold for lang.
+func (ix *Index) Threshold(lang string) float64 {
+	if t, ok := ix.opts.Thresholds[lang]; ok {
+		return t
+	}
+	if t, ok := DefaultThresholds[lang]; ok {
+		return t
+	}
+	return DefaultThreshold
+}
+
+// Thresholds returns every configured threshold (defaults merged), for the
+// API to show.
+func (ix *Index) Thresholds() map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range DefaultThresholds {
+		out[k] = v
+	}
+	for k, v := range ix.opts.Thresholds {
+		out[k] = v
+	}
+	return out
+}
+
+// Len returns the number of live facts.
+func (ix *Index) Len() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.live
+}
+
+// Get returns the fact stored under id.
+func (ix *Index) Get(id string) (schema.Fact, bool) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if d, ok := ix.byID[id]; ok {
+		return ix.facts[d].f, true
+	}
+	return schema.Fact{}, false
+}
+
+// prepared is a fact analysed outside the lock.
+type prepared struct {
+	fact
+	tf map[string]*[nFields]uint16
+}
+
+func prepare(f schema.Fact) prepared {
+	lang := f.Lang
+	if lang == "" {
+		lang = text.DetectLang(f.Claim + " " + f.Title)
+	}
+	p := prepared{tf: map[string]*[nFields]uint16{}}
+	p.f, p.lang, p.alive = f, lang, true
+	var bigrams, claimTerms, ents, nums []string
+	add := func(field int, d text.Doc) {
+		for _, t := range d.Tokens {
+			c := p.tf[t]
+			if c == nil {
+				c = new([nFields]uint16)
+				p.tf[t] = c
+			}
+			if c[field] < math.MaxUint16 {
+				c[field]++
+			}
+		}
+		p.fieldLen[field] += float32(len(d.Tokens))
+		bigrams = append(bigrams, d.Bigrams...)
+		ents = append(ents, d.Entities...)
+		nums = append(nums, d.Numbers...)
+	}
+	cd := text.Analyze(f.Claim, lang)
+	add(fClaim, cd)
+	claimTerms = append(claimTerms, cd.Tokens...)
+	for _, l := range sortedKeys(f.Translations) {
+		add(fClaim, text.Analyze(f.Translations[l], l))
+	}
+	add(fTitle, text.Analyze(f.Title, lang))
+	add(fSummary, text.Analyze(f.Summary+"\n"+strings.Join(f.Tags, "\n"), lang))
+	p.claimSet = hashSet(seedTerm, claimTerms)
+	p.bigrams = hashSet(seedBigram, bigrams)
+	p.entities = hashSet(seedEntity, ents)
+	p.numbers = hashSet(seedNumber, nums)
+	p.cgrams = charGrams(f.Claim)
+	p.tgrams = slices.DeleteFunc(charGrams(f.Claim+" "+f.Title), func(h uint32) bool {
+		_, found := slices.BinarySearch(p.cgrams, h)
+		return found
+	})
+	p.date = f.Date
+	return p
+}
+
+// Upsert adds f or replaces the fact with the same id.
+func (ix *Index) Upsert(f schema.Fact) {
+	p := prepare(f) // the costly part runs without the lock
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.deleteLocked(f.ID)
+	doc := int32(len(ix.facts))
+	ix.facts = append(ix.facts, p.fact)
+	ix.meta = append(ix.meta, docMeta{fieldLen: p.fieldLen, alive: true})
+	ix.byID[f.ID] = doc
+	for _, t := range sortedKeys(p.tf) { // sorted: the layout is deterministic
+		id, ok := ix.termID[t]
+		if !ok {
+			id = int32(len(ix.post))
+			ix.termID[t] = id
+			ix.post = append(ix.post, nil)
+			ix.df = append(ix.df, 0)
+		}
+		ix.post[id] = append(ix.post[id], posting{doc: doc, tf: *p.tf[t]})
+		ix.df[id]++
+	}
+	for i := range nFields {
+		ix.totalLen[i] += float64(p.fieldLen[i])
+	}
+	ix.live++
+	ix.langs[p.lang]++
+}
+
+// Delete removes the fact with id, if present.
+func (ix *Index) Delete(id string) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.deleteLocked(id)
+}
+
+func (ix *Index) deleteLocked(id string) {
+	doc, ok := ix.byID[id]
+	if !ok {
+		return
+	}
+	delete(ix.byID, id)
+	fc := &ix.facts[doc]
+	fc.alive = false
+	ix.meta[doc].alive = false
+	for i := range nFields {
+		ix.totalLen[i] -= float64(fc.fieldLen[i])
+	}
+	ix.live--
+	ix.dead++
+	ix.langs[fc.lang]--
+	// df counts live documents only; postings of dead ones are skipped and
+	// dropped at the next compaction.
+	seen := map[int32]bool{}
+	for _, t := range fc.termsForDF(ix) {
+		if !seen[t] {
+			seen[t] = true
+			ix.df[t]--
+		}
+	}
+	if ix.dead > 1024 && ix.dead > ix.live {
+		ix.compactLocked()
+	}
+}
+
+// termsForDF finds the term ids a dead fact contributed to by re-analysing
+// it: deletes are rare, and keeping per-fact term lists would double memory.
+func (fc *fact) termsForDF(ix *Index) []int32 {
+	p := prepare(fc.f)
+	out := make([]int32, 0, len(p.tf))
+	for t := range p.tf {
+		if id, ok := ix.termID[t]; ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// compactLocked drops dead facts and renumbers documents.
+func (ix *Index) compactLocked() {
+	remap := make([]int32, len(ix.facts))
+	facts := make([]fact, 0, ix.live)
+	meta := make([]docMeta, 0, ix.live)
+	for i, fc := range ix.facts {
+		remap[i] = -1
+		if fc.alive {
+			remap[i] = int32(len(facts))
+			ix.byID[fc.f.ID] = remap[i]
+			facts = append(facts, fc)
+			meta = append(meta, ix.meta[i])
+		}
+	}
+	ix.meta = meta
+	for t, ps := range ix.post {
+		out := ps[:0]
+		for _, p := range ps {
+			if d := remap[p.doc]; d >= 0 {
+				p.doc = d
+				out = append(out, p)
+			}
+		}
+		ix.post[t] = slices.Clip(out)
+	}
+	ix.facts = facts
+	ix.dead = 0
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+func uniq(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// charGrams returns the sorted unique hashes of the character trigrams of
+// the folded words of s: they match across inflections, typos and
+// compounds the stemmer does not join.
+func charGrams(s string) []uint32 {
+	n := text.FoldDiacritics(text.Normalize(s))
+	var b []rune
+	b = append(b, ' ')
+	for _, r := range n {
+		if isAlnum(r) {
+			b = append(b, r)
+		} else if b[len(b)-1] != ' ' {
+			b = append(b, ' ')
+		}
+	}
+	if b[len(b)-1] != ' ' {
+		b = append(b, ' ')
+	}
+	out := make([]uint32, 0, len(b))
+	for i := 0; i+3 <= len(b); i++ {
+		h := uint32(2166136261) ^ seedGram*0x9E3779B1
+		for _, r := range b[i : i+3] {
+			h = (h ^ uint32(r)) * 16777619
+		}
+		out = append(out, h)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func isAlnum(r rune) bool {
+	if r < 0x80 {
+		return r >= 'a' && r <= 'z' || r >= '0' && r <= '9'
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// Seeds keep the hash spaces of the feature sets apart in one bitset.
+const (
+	seedGram uint32 = iota + 1
+	seedTerm
+	seedBigram
+	seedNumber
+	seedEntity
+)
+
+func hash32(seed uint32, s string) uint32 {
+	h := uint32(2166136261) ^ seed*0x9E3779B1
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return h
+}
+
+// hashSet returns the sorted unique hashes of ss.
+func hashSet(seed uint32, ss []string) []uint32 {
+	out := make([]uint32, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, hash32(seed, s))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// bitset is a query's feature sets as one Bloom-style bit array. With a
+// few hundred members in 2^18 bits a false hit is ~0.2%: noise the
+// re-ranker tolerates, for a cost of one probe per fact member.
+type bitset struct {
+	words []uint64
+	set   []uint32 // set bit indexes, to clear cheaply
+}
+
+const bitsetBits = 1 << 18
+
+func (b *bitset) add(hs []uint32) {
+	if b.words == nil {
+		b.words = make([]uint64, bitsetBits/64)
+	}
+	for _, h := range hs {
+		i := h % bitsetBits
+		b.words[i/64] |= 1 << (i % 64)
+		b.set = append(b.set, i)
+	}
+}
+
+func (b *bitset) count(hs []uint32) int {
+	n := 0
+	for _, h := range hs {
+		i := h % bitsetBits
+		n += int(b.words[i/64] >> (i % 64) & 1)
+	}
+	return n
+}
+
+func (b *bitset) reset() {
+	for _, i := range b.set {
+		b.words[i/64] = 0
+	}
+	b.set = b.set[:0]
+}

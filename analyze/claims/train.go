@@ -1,0 +1,243 @@
+package claims
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+
+	"github.com/trendwatch/trendwatch/schema"
+)
+
+// TrainSet is one labelled collection: facts, posts and which facts check
+// which posts. Only training splits belong here.
+type TrainSet struct {
+	Name    string
+	Facts   []schema.Fact
+	Queries []Query
+	Qrels   Qrels
+}
+
+// TrainOptions control Train. Zero values take the defaults.
+type TrainOptions struct {
+	Folds      int       // cross-validation folds (default 5)
+	Lambdas    []float64 // L2 penalties tried (default 0.01…100)
+	Rounds     []int     // boosting rounds tried (default 0, 25, 50, 100, 200)
+	Candidates int       // candidates per query (default as NewIndex)
+	Command    string    // recorded in the model for provenance
+}
+
+// labelled is one query's candidates with labels.
+type labelled struct {
+	fold  int
+	ids   []string
+	x     [][nFeatures]float64
+	y     []float64
+	nrel  int
+	bm25R []string // ids in BM25F order
+}
+
+// Train builds the candidates of every training query, chooses the L2
+// penalty by k-fold cross-validation (folds by query id hash) on MAP@5,
+// and fits the re-ranker on all training queries with it.
+func Train(sets []TrainSet, o TrainOptions) (*Model, error) {
+	if o.Folds <= 1 {
+		o.Folds = 5
+	}
+	if o.Candidates <= 0 {
+		o.Candidates = 40
+	}
+	if len(o.Lambdas) == 0 {
+		o.Lambdas = []float64{0.01, 0.1, 1, 10, 100}
+	}
+	var data []labelled
+	for _, s := range sets {
+		ix := NewIndex(Options{Candidates: o.Candidates, Model: bm25Model()})
+		for _, f := range s.Facts {
+			ix.Upsert(f)
+		}
+		if ix.Len() == 0 {
+			return nil, fmt.Errorf("training set %s has no facts", s.Name)
+		}
+		for _, q := range s.Queries {
+			rel := s.Qrels[q.ID]
+			if len(rel) == 0 {
+				continue
+			}
+			data = append(data, ix.label(q, rel, o.Folds))
+		}
+	}
+	if len(data) == 0 {
+		return nil, errors.New("no labelled training queries")
+	}
+	cv := map[string]float64{"bm25f_map5": mapOf(data, nil, -1)}
+	best, bestMAP := o.Lambdas[0], -1.0
+	for _, l := range o.Lambdas {
+		total := 0.0
+		for k := range o.Folds {
+			X, y := examples(data, k, false)
+			m, err := fitLogistic(X, y, l)
+			if err != nil {
+				return nil, fmt.Errorf("cannot fit fold %d with lambda %g: %w", k, l, err)
+			}
+			total += mapOf(data, m, k) * float64(countFold(data, k))
+		}
+		mean := total / float64(len(data))
+		cv[fmt.Sprintf("map5_lambda_%g", l)] = mean
+		if mean > bestMAP {
+			best, bestMAP = l, mean
+		}
+	}
+	if len(o.Rounds) == 0 {
+		o.Rounds = []int{0, 25, 50, 100, 200}
+	}
+	// Boosting rounds, chosen by the same folds on top of the chosen
+	// linear model.
+	maxRounds := slices.Max(o.Rounds)
+	perRounds := map[int]float64{}
+	for k := range o.Folds {
+		X, y := examples(data, k, false)
+		lm, err := fitLogistic(X, y, best)
+		if err != nil {
+			return nil, fmt.Errorf("cannot fit fold %d: %w", k, err)
+		}
+		perRounds[0] += mapOf(data, lm, k) * float64(countFold(data, k))
+		if maxRounds == 0 {
+			continue
+		}
+		base := make([]float64, len(X))
+		for i, x := range X {
+			base[i] = lm.margin(x)
+		}
+		p := defaultBoost
+		p.rounds = maxRounds
+		boost(X, y, base, p, func(r int, trees []Tree) {
+			if slices.Contains(o.Rounds, r) {
+				bm := *lm
+				bm.Trees = trees
+				perRounds[r] += mapOf(data, &bm, k) * float64(countFold(data, k))
+			}
+		})
+	}
+	bestRounds := 0
+	for _, r := range o.Rounds {
+		v := perRounds[r] / float64(len(data))
+		cv[fmt.Sprintf("map5_rounds_%d", r)] = v
+		if v > bestMAP+1e-9 && r > 0 || r == 0 && v > bestMAP {
+			bestRounds, bestMAP = r, v
+		}
+	}
+	X, y := examples(data, -1, false)
+	m, err := fitLogistic(X, y, best)
+	if err != nil {
+		return nil, fmt.Errorf("cannot fit final model: %w", err)
+	}
+	if bestRounds > 0 {
+		base := make([]float64, len(X))
+		for i, x := range X {
+			base[i] = m.margin(x)
+		}
+		p := defaultBoost
+		p.rounds = bestRounds
+		m.Trees = boost(X, y, base, p, nil)
+	}
+	cv["rounds"] = float64(bestRounds)
+	cv["map5"] = bestMAP
+	cv["queries"] = float64(len(data))
+	m.CV = cv
+	m.Command = o.Command
+	m.Candidates = o.Candidates
+	return m, nil
+}
+
+func (ix *Index) label(q Query, rel map[string]bool, folds int) labelled {
+	qq := ix.analyzeQuery(q.Text, "")
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	cands := ix.candidatesLocked(&qq, ix.opts.Candidates)
+	h := fnv.New32a()
+	h.Write([]byte(q.ID))
+	l := labelled{fold: int(h.Sum32() % uint32(folds)), nrel: len(rel)}
+	for _, c := range cands {
+		id := ix.facts[c.doc].f.ID
+		l.ids = append(l.ids, id)
+		l.x = append(l.x, c.feats)
+		y := 0.0
+		if rel[id] {
+			y = 1
+		}
+		l.y = append(l.y, y)
+	}
+	l.bm25R = l.ids
+	return l
+}
+
+// examples returns the training rows outside fold k (all rows if k < 0).
+func examples(data []labelled, k int, _ bool) ([][]float64, []float64) {
+	var X [][]float64
+	var y []float64
+	for _, d := range data {
+		if k >= 0 && d.fold == k {
+			continue
+		}
+		for i := range d.x {
+			X = append(X, d.x[i][:])
+			y = append(y, d.y[i])
+		}
+	}
+	return X, y
+}
+
+func countFold(data []labelled, k int) int {
+	n := 0
+	for _, d := range data {
+		if d.fold == k {
+			n++
+		}
+	}
+	return n
+}
+
+// mapOf returns MAP@5 over the queries of fold k (all if k < 0), ranking
+// by m, or by BM25F when m is nil.
+func mapOf(data []labelled, m *Model, k int) float64 {
+	sum, n := 0.0, 0
+	for _, d := range data {
+		if k >= 0 && d.fold != k {
+			continue
+		}
+		n++
+		order := make([]int, len(d.ids))
+		scores := make([]float64, len(d.ids))
+		for i := range order {
+			order[i] = i
+			if m != nil {
+				scores[i] = m.Score(d.x[i][:])
+			} else {
+				scores[i] = -float64(i)
+			}
+		}
+		slices.SortStableFunc(order, func(a, b int) int {
+			if c := cmp.Compare(scores[b], scores[a]); c != 0 {
+				return c
+			}
+			return cmp.Compare(d.ids[a], d.ids[b])
+		})
+		hits, ap := 0, 0.0
+		for r, i := range order {
+			if r >= 5 {
+				break
+			}
+			if d.y[i] == 1 {
+				hits++
+				ap += float64(hits) / float64(r+1)
+			}
+		}
+		sum += ap / float64(d.nrel)
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
+}

@@ -1,0 +1,126 @@
+// Package enrich turns a post into what the analyzer stores and acts on:
+// its language, its topic keys and the facts it matches. It glues the pure
+// libraries (analyze/text, analyze/claims, analyze/trends) together and
+// owns the live facts index that the facts topic keeps current.
+package enrich
+
+import (
+	"strings"
+
+	"github.com/trendwatch/trendwatch/analyze/claims"
+	"github.com/trendwatch/trendwatch/analyze/text"
+	"github.com/trendwatch/trendwatch/schema"
+)
+
+// Options configure an Enricher.
+type Options struct {
+	Index *claims.Index
+	// Verdicts that alert (default false, misleading).
+	Verdicts []string
+	// StoreMin is the confidence from which a match is stored for
+	// analytics, below the alert threshold so that near misses can be
+	// reviewed (default 0.3).
+	StoreMin float64
+	// TopK is how many facts are considered per post (default 3).
+	TopK int
+	// Keys derives topic keys; nil uses DefaultKeys.
+	Keys func(p schema.Post, doc text.Doc, factIDs []string) []string
+}
+
+// Enricher implements the analyzer's enrichment; safe for concurrent use.
+type Enricher struct {
+	opts     Options
+	verdicts map[string]bool
+}
+
+// New returns an Enricher over opts.Index.
+func New(opts Options) *Enricher {
+	if opts.Index == nil {
+		opts.Index = claims.NewIndex(claims.Options{})
+	}
+	if len(opts.Verdicts) == 0 {
+		opts.Verdicts = []string{schema.VerdictFalse, schema.VerdictMisleading}
+	}
+	if opts.StoreMin <= 0 {
+		opts.StoreMin = 0.3
+	}
+	if opts.TopK <= 0 {
+		opts.TopK = 3
+	}
+	if opts.Keys == nil {
+		opts.Keys = DefaultKeys
+	}
+	e := &Enricher{opts: opts, verdicts: map[string]bool{}}
+	for _, v := range opts.Verdicts {
+		e.verdicts[strings.ToLower(strings.TrimSpace(v))] = true
+	}
+	return e
+}
+
+// Index returns the live facts index.
+func (e *Enricher) Index() *claims.Index { return e.opts.Index }
+
+// Enrich implements worker.Enricher.
+func (e *Enricher) Enrich(p schema.Post) schema.Analyzed {
+	body := p.Text
+	if p.Title != "" && !strings.HasPrefix(p.Text, p.Title) {
+		body = p.Title + "\n" + p.Text
+	}
+	doc := text.Analyze(body, p.Lang)
+	p.Lang = doc.Lang
+	a := schema.Analyzed{Post: p}
+	var factIDs []string
+	if e.opts.Index.Len() > 0 {
+		for _, r := range e.opts.Index.Match(body, doc.Lang, e.opts.TopK) {
+			if r.Score < e.opts.StoreMin {
+				continue
+			}
+			a.Matches = append(a.Matches, schema.Match{FactID: r.FactID, Score: r.Score, Verdict: r.Verdict})
+			factIDs = append(factIDs, r.FactID)
+		}
+	}
+	a.Topics = e.opts.Keys(p, doc, factIDs)
+	return a
+}
+
+// Alerting implements worker.Enricher: the matches whose verdict alerts and
+// whose confidence reaches the post language's threshold.
+func (e *Enricher) Alerting(a *schema.Analyzed) []schema.Match {
+	var out []schema.Match
+	th := e.opts.Index.Threshold(a.Lang)
+	for _, m := range a.Matches {
+		if m.Score >= th && e.verdicts[m.Verdict] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Fact implements worker.Enricher.
+func (e *Enricher) Fact(id string) (schema.Fact, bool) { return e.opts.Index.Get(id) }
+
+// DefaultKeys is the minimal topic-key set: hashtags, matched facts and the
+// first few key words.
+func DefaultKeys(p schema.Post, doc text.Doc, factIDs []string) []string {
+	var keys []string
+	seen := map[string]bool{}
+	add := func(k string) {
+		if k != "" && !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	for _, h := range doc.Hashtags {
+		add(schema.TopicHashtag + strings.ToLower(strings.TrimPrefix(h, "#")))
+	}
+	for _, id := range factIDs {
+		add(schema.TopicFact + id)
+	}
+	for i, w := range doc.Keywords {
+		if i >= 5 {
+			break
+		}
+		add(schema.TopicKeyword + w)
+	}
+	return keys
+}

@@ -1,0 +1,155 @@
+package text
+
+import (
+	"html"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Social is a post after social clean-up: the prose left for analysis and
+// the markup taken out of it.
+type Social struct {
+	Text            string   // prose: links removed, handles and hashtags turned into words
+	URLs            []string // links as written
+	Mentions        []string // @handles without the @
+	Hashtags        []string // #tags without the #
+	SignatureName   string   // "Name" of a trailing "— Name (@handle) Month D, YYYY"
+	SignatureHandle string   // "handle" of that signature
+	SignatureDate   string   // "Month D, YYYY" of that signature
+}
+
+// signatureRE matches the signature embedded tweets end with. It runs on the
+// last few hundred bytes only, so its cost does not grow with the post.
+var signatureRE = regexp.MustCompile(`(?:—|–|--)\s*([^—–()\n]{0,80}?)\s*\(@(\w{1,30})\)\s*((?:January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{1,2},\s+\d{4})\W{0,3}$`)
+
+// Clean applies the social clean-up to s. It never fails: unknown markup is
+// left as text. Invalid UTF-8 is replaced by U+FFFD.
+func Clean(s string) Social {
+	var out Social
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if strings.IndexByte(s, '&') >= 0 && strings.IndexByte(s, ';') >= 0 {
+		s = html.UnescapeString(s)
+	}
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndex(s, "(@"); i >= 0 {
+		start := max(0, i-160)
+		for start > 0 && !utf8.RuneStart(s[start]) {
+			start--
+		}
+		if m := signatureRE.FindStringSubmatchIndex(s[start:]); m != nil {
+			out.SignatureName = strings.TrimSpace(s[start+m[2] : start+m[3]])
+			out.SignatureHandle = s[start+m[4] : start+m[5]]
+			out.SignatureDate = s[start+m[6] : start+m[7]]
+			s = s[:start+m[0]]
+		}
+	}
+	if len(s) >= 3 && (s[:3] == "RT " || s[:3] == "rt ") {
+		s = s[3:]
+	}
+
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	prev := ' '
+	for i := 0; i < len(s); {
+		if isWordRune(prev) {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			b.WriteString(s[i : i+n])
+			prev = r
+			i += n
+			continue
+		}
+		if n := urlLen(s[i:]); n > 0 {
+			out.URLs = append(out.URLs, strings.TrimRight(s[i:i+n], ".,;:!?)\"'”"))
+			b.WriteByte(' ')
+			i += n
+			prev = ' '
+			continue
+		}
+		if c := s[i]; c == '@' || c == '#' {
+			n := tagLen(s[i+1:], c == '@')
+			if n > 0 {
+				tag := s[i+1 : i+1+n]
+				if c == '@' {
+					out.Mentions = append(out.Mentions, tag)
+				} else {
+					out.Hashtags = append(out.Hashtags, tag)
+				}
+				b.WriteByte(' ')
+				b.WriteString(splitCamel(tag))
+				b.WriteByte(' ')
+				i += 1 + n
+				prev = ' '
+				continue
+			}
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		b.WriteString(s[i : i+n])
+		prev = r
+		i += n
+	}
+	out.Text = strings.TrimSpace(b.String())
+	return out
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' }
+
+// urlLen returns the length of the link starting s, or 0.
+func urlLen(s string) int {
+	if !hasPrefixFold(s, "http://") && !hasPrefixFold(s, "https://") && !hasPrefixFold(s, "www.") &&
+		!hasPrefixFold(s, "pic.twitter.com/") {
+		return 0
+	}
+	n := strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '"' || r == '<' || r == '>' })
+	if n < 0 {
+		n = len(s)
+	}
+	return n
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// tagLen returns the length of the handle or hashtag body at the start of s.
+// Handles are ASCII word characters; hashtags may use any letter.
+func tagLen(s string, handle bool) int {
+	n := 0
+	for n < len(s) {
+		r, w := utf8.DecodeRuneInString(s[n:])
+		ok := r == '_' || r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+		if !handle && !ok {
+			ok = unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+		}
+		if !ok {
+			break
+		}
+		n += w
+	}
+	return n
+}
+
+// splitCamel turns "AustralianFires" or "joe_biden" into words, so a
+// hashtag or handle matches the same words written in prose.
+func splitCamel(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 4)
+	var prev rune
+	for i, r := range s {
+		if r == '_' {
+			b.WriteByte(' ')
+			prev = ' '
+			continue
+		}
+		if i > 0 && (unicode.IsUpper(r) && unicode.IsLower(prev) ||
+			unicode.IsDigit(r) != unicode.IsDigit(prev) && prev != ' ') {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+		prev = r
+	}
+	return b.String()
+}

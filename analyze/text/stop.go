@@ -1,0 +1,72 @@
+package text
+
+import "strings"
+
+// Stopword lists: the Snowball lists for English and French, and the most
+// frequent Vietnamese function syllables. They serve twice: as stopwords
+// and as the profiles DetectLang counts.
+var (
+	stopEN = set(`a about above after again against all am an and any are aren't as at be because been before
+being below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down
+during each few for from further had hadn't has hasn't have haven't having he he'd he'll he's her here here's
+hers herself him himself his how how's i i'd i'll i'm i've if in into is isn't it it's its itself let's me more
+most mustn't my myself no nor not of off on once only or other ought our ours ourselves out over own same shan't
+she she'd she'll she's should shouldn't so some such than that that's the their theirs them themselves then there
+there's these they they'd they'll they're they've this those through to too under until up very was wasn't we
+we'd we'll we're we've were weren't what what's when when's where where's which while who who's whom why why's
+with won't would wouldn't you you'd you'll you're you've your yours yourself yourselves just also will via s t
+said says say amp rt`)
+	stopFR = set(`au aux avec ce ces dans de des du elle en et eux il ils je la le les leur lui ma mais me même mes
+moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton tu un une vos votre
+vous c d j l à m n s t y été étée étées étés étant suis es est sommes êtes sont serai seras sera serons serez
+seront serais serait serions seriez seraient étais était étions étiez étaient fus fut fûmes fûtes furent sois soit
+soyons soyez soient fusse fusses fût fussions fussiez fussent ayant eu eue eues eus ai as avons avez ont aurai
+auras aura aurons aurez auront aurais aurait aurions auriez auraient avais avait avions aviez avaient eut eûmes
+eûtes eurent aie aies ait ayons ayez aient eusse eusses eût eussions eussiez eussent ceci cela celà cet cette ici
+ils les leurs quel quels quelle quelles sans soi selon plus fait faire dit selon comme tout tous toute toutes`)
+	stopVI = set(`và của là cho những các được không người trong một có đã sẽ với này tại từ khi đến theo về
+như cũng nhưng thì để ra vào lại nhiều đang còn bị nên do hay hoặc rằng sau trên dưới qua năm ngày hơn rất
+vẫn mà nó họ chúng ta tôi bạn anh chị ông bà việc điều cần phải nếu vì nào đó đây thế gì ai`)
+	// stopVIFolded recognises unaccented Vietnamese; only syllables that are
+	// rare as English or French words are kept, so the profile stays decisive.
+	stopVIFolded = set(`va cua cho nhung cac duoc khong nguoi trong mot voi nay tai tu khi den theo
+nhu cung thi vao lai nhieu dang bi nen hoac rang sau tren duoi qua nam ngay hon rat
+chung toi viec dieu phai neu nao gi`)
+	// vietnameseOnly are syllables that almost never occur outside
+	// Vietnamese, even unaccented: they break ties with English and French.
+	vietnameseOnly = set(`nhung duoc khong nguoi trong mot cua voi nhieu dang theo cung viec dieu phai nhu hoac
+rang duoi chung toi thanh pho nuoc tinh huyen xa bo cong viet nam ha noi tp hcm giao thong dan moi truong nha
+nhan vien tien dong trieu ty hoc sinh benh vien cho tai nan`)
+)
+
+// stopVIAnyFold holds stopVI folded, so a syllable is dropped whether or
+// not it arrived with its diacritics.
+var stopVIAnyFold = func() map[string]bool {
+	m := make(map[string]bool, len(stopVI))
+	for w := range stopVI {
+		m[FoldDiacritics(w)] = true
+	}
+	return m
+}()
+
+func set(words string) map[string]bool {
+	m := make(map[string]bool)
+	for _, w := range strings.Fields(words) {
+		m[w] = true
+	}
+	return m
+}
+
+// IsStopword reports whether the normalised word w is a stopword in lang
+// ("und" checks every list).
+func IsStopword(w, lang string) bool {
+	switch lang {
+	case "en":
+		return stopEN[w]
+	case "fr":
+		return stopFR[w] || stopFR[FoldDiacritics(w)]
+	case "vi":
+		return stopVI[w] || stopVIAnyFold[FoldDiacritics(w)]
+	}
+	return stopEN[w] || stopFR[w] || stopVI[w]
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+)
+
+func init() {
+	register("run", "start every stage in one process (embedded Kafka and ClickHouse unless configured)", cmdRun)
+	register("ingest", "run the collectors: feeds, crawler, social connectors", stageCommand("ingest", false, true, func(c *config, in *infra) ([]actor, error) {
+		a, _, err := ingestStage(c, in)
+		return a, err
+	}))
+	register("analyze", "run an analyzer worker (consumer group member)", stageCommand("analyze", false, true, func(c *config, in *infra) ([]actor, error) {
+		a, _, err := analyzeStage(c, in)
+		return a, err
+	}))
+	register("alert", "run the alerter: cases, routing and notification delivery", stageCommand("alert", false, true, alertStage))
+	register("serve", "serve the HTTP API, dashboard and metrics", stageCommand("serve", false, true, func(c *config, in *infra) ([]actor, error) {
+		_, push, err := ingestPush(c, in)
+		if err != nil {
+			return nil, err
+		}
+		return serveStage(c, in, nil, push)
+	}))
+	register("migrate", "apply ClickHouse migrations and create Kafka topics, then exit", func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		c, err := loadConfig("migrate", args, stderr)
+		if err != nil {
+			return err
+		}
+		log := c.logger(stderr)
+		in, err := connect(ctx, c, log, false, true)
+		if err != nil {
+			return err
+		}
+		defer in.close()
+		fmt.Fprintf(stdout, "topics ready on %v; ClickHouse database %s migrated (server %s)\n", in.brokers, in.store.Database(), in.store.ServerVersion())
+		return nil
+	})
+}
+
+// stageCommand runs one stage alone, as in a distributed deployment, with
+// its metrics and health endpoints.
+func stageCommand(name string, embedded, withStore bool, build func(*config, *infra) ([]actor, error)) func(context.Context, []string, io.Writer, io.Writer) error {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		c, err := loadConfig(name, args, stderr)
+		if err != nil {
+			return err
+		}
+		log := c.logger(stderr).With(slog.String("process", name))
+		in, err := connect(ctx, c, log, embedded, withStore)
+		if err != nil {
+			return err
+		}
+		defer in.close()
+		actors, err := build(c, in)
+		if err != nil {
+			return err
+		}
+		if name != "serve" {
+			actors = append(actors, opsActor(c, in)...)
+		}
+		log.Info("stage started", slog.String("stage", name))
+		return runGroup(ctx, log, actors...)
+	}
+}
+
+// cmdRun starts every stage in one process.
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, err := loadConfig("run", args, stderr)
+	if err != nil {
+		return err
+	}
+	log := c.logger(stderr)
+	in, err := connect(ctx, c, log, true, true)
+	if err != nil {
+		return err
+	}
+	defer in.close()
+	var actors []actor
+	ia, push, err := ingestStage(c, in)
+	if err != nil {
+		return err
+	}
+	actors = append(actors, ia...)
+	aa, en, err := analyzeStage(c, in)
+	if err != nil {
+		return err
+	}
+	actors = append(actors, aa...)
+	al, err := alertStage(c, in)
+	if err != nil {
+		return err
+	}
+	actors = append(actors, al...)
+	sa, err := serveStage(c, in, en, push)
+	if err != nil {
+		return err
+	}
+	actors = append(actors, sa...)
+	log.Info("trendwatch running", slog.String("api", "http://"+c.Listen), slog.Any("kafka", in.brokers))
+	return runGroup(ctx, log, actors...)
+}

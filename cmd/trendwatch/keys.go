@@ -1,0 +1,6 @@
+package main
+
+import "github.com/trendwatch/trendwatch/analyze/enrich"
+
+// topicKeys derives a post's topic keys.
+var topicKeys = enrich.DefaultKeys
