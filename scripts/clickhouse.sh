@@ -142,7 +142,7 @@ start() {
 	ensure_binaries
 	write_config
 	# setsid: the server outlives the test binary that started it.
-	setsid "${server[@]}" --config-file="$state/config.xml" >>"$logfile" 2>&1 </dev/null &
+	setsid "${server[@]}" --config-file="$state/config.xml" >>"$logfile" 2>&1 </dev/null 9>&- &
 	echo $! >"$pidfile"
 	local deadline=$(($(date +%s) + timeout))
 	until ping; do

@@ -160,7 +160,7 @@ start() {
 	setsid "$java" -Xms128m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
 		-Dlog4j2.configurationFile="$state/log4j2.yaml" \
 		-cp "$libs/*" kafka.Kafka "$state/server.properties" \
-		>>"$logfile" 2>&1 </dev/null &
+		>>"$logfile" 2>&1 </dev/null 9>&- &
 	echo $! >"$pidfile"
 	local deadline=$(($(date +%s) + timeout))
 	until port_open 127.0.0.1 "$port"; do

@@ -25,6 +25,10 @@ if ! python3 -c 'import chdb' >/dev/null 2>&1; then
   python3 -m pip install -q chdb >/dev/null 2>&1 || pip3 install -q --break-system-packages chdb >/dev/null
 fi
 
+# A real SMTP server for the email channel's tests (Go module proxy).
+TRENDWATCH_MAILPIT=$(scripts/mailpit.sh)
+export TRENDWATCH_MAILPIT
+
 started=0
 cleanup() {
   if ((started)) && [[ -z ${TRENDWATCH_KEEP_SERVICES:-} ]]; then

@@ -40,14 +40,15 @@ type config struct {
 	APIToken      string
 	PublicURL     string
 
-	Feeds         stringList
-	PollInterval  time.Duration
-	Crawl         stringList
-	CrawlDomains  string
-	CrawlDepth    int
-	FetchAllow    string
-	UserAgent     string
-	SourcesReload time.Duration
+	Feeds          stringList
+	PollInterval   time.Duration
+	Crawl          stringList
+	CrawlDomains   string
+	CrawlDepth     int
+	FetchAllow     string
+	UserAgent      string
+	SourcesReload  time.Duration
+	MastodonTokens string
 
 	AnalyzeGroup  string
 	AlertGroup    string
@@ -115,6 +116,7 @@ func bindConfig(fs *flag.FlagSet) *config {
 	fs.IntVar(&c.CrawlDepth, "crawl-depth", 2, "maximum link depth from a crawl start URL")
 	fs.StringVar(&c.FetchAllow, "fetch-allow", "", "comma-separated CIDRs or hosts the fetcher may reach although private (intranets, tests)")
 	fs.StringVar(&c.UserAgent, "user-agent", "", "User-Agent for collectors; empty uses trendwatch's default")
+	fs.StringVar(&c.MastodonTokens, "mastodon-tokens", "", "Mastodon access tokens as host=token,… (secret); public timelines need none")
 	fs.DurationVar(&c.SourcesReload, "sources-reload", 5*time.Second, "how often collectors reload the source list")
 
 	fs.StringVar(&c.AnalyzeGroup, "analyze-group", "trendwatch-analyze", "consumer group of analyzer workers")
@@ -141,7 +143,7 @@ func bindConfig(fs *flag.FlagSet) *config {
 }
 
 func init() {
-	markSecret("clickhouse-password", "api-token", "webhook-secret", "slack-webhook-url", "telegram-token", "smtp-password")
+	markSecret("mastodon-tokens", "clickhouse-password", "api-token", "webhook-secret", "slack-webhook-url", "telegram-token", "smtp-password")
 }
 
 // validate reports every bad setting, each naming its flag and variable.

@@ -15,6 +15,7 @@ import (
 	"github.com/trendwatch/trendwatch/ingest/feed"
 	"github.com/trendwatch/trendwatch/ingest/fetch"
 	"github.com/trendwatch/trendwatch/ingest/push"
+	"github.com/trendwatch/trendwatch/ingest/social/manager"
 	"github.com/trendwatch/trendwatch/ingest/sources"
 	"github.com/trendwatch/trendwatch/schema"
 	"github.com/trendwatch/trendwatch/store/clickhouse"
@@ -133,11 +134,23 @@ func ingestStage(c *config, in *infra) ([]actor, http.Handler, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	tokens := map[string]string{}
+	for _, kv := range splitList(c.MastodonTokens) {
+		host, tok, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, nil, usagef("--mastodon-tokens: %q is not host=token", kv)
+		}
+		tokens[strings.TrimSpace(host)] = strings.TrimSpace(tok)
+	}
+	social, err := manager.New(manager.Options{Store: src, Publisher: in.producer, Client: client, MastodonTokens: tokens, ReloadInterval: c.SourcesReload}, log)
+	if err != nil {
+		return nil, nil, err
+	}
 	_, push, err := ingestPush(c, in)
 	if err != nil {
 		return nil, nil, err
 	}
-	return []actor{{"feeds", poller.Run}, {"crawler", crawler.Run}}, push, nil
+	return []actor{{"feeds", poller.Run}, {"crawler", crawler.Run}, {"social", social.Run}}, push, nil
 }
 
 // ingestPush is the partners' push endpoint, mounted by serve at
