@@ -66,7 +66,7 @@ type Config struct {
 	Partitions        int // for new topics; 0 means 6
 	ReplicationFactor int // for new topics; 0 means 1
 	ClientID          string
-	// TopicPrefix is prepended to every topic name, so that several
+	// TopicPrefix is prepended to every topic and consumer group name, so that several
 	// deployments (or test runs) can share one cluster without seeing each
 	// other's messages.
 	TopicPrefix string

@@ -61,7 +61,7 @@ func NewConsumer(opts ConsumerOptions, h Handler, logger *slog.Logger) (*Consume
 func (c *Consumer) Run(ctx context.Context) error {
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:           c.opts.Brokers,
-		GroupID:           c.opts.Group,
+		GroupID:           c.opts.Config.TopicPrefix + c.opts.Group, // groups are cluster-wide too
 		Topic:             c.opts.Config.Topic(c.opts.Topic),
 		MinBytes:          1,
 		MaxBytes:          16 << 20,

@@ -565,3 +565,9 @@ func embeddedCHAddr(log string) string {
 	}
 	return ""
 }
+
+func execEnv(env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(binPath, args...)
+	cmd.Env = append(cleanEnv(), env...)
+	return cmd
+}
