@@ -1,0 +1,644 @@
+package clickhouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/trendwatch/trendwatch/schema"
+)
+
+// CountPosts returns the number of distinct posts stored.
+func (s *Store) CountPosts(ctx context.Context) (int64, error) {
+	var n uint64
+	if err := s.conn.QueryRow(ctx, qCountPosts).Scan(&n); err != nil {
+		return 0, fmt.Errorf("cannot count posts: %w", err)
+	}
+	return int64(n), nil
+}
+
+// TrendsQuery selects topics active in [Now-Window, Now).
+type TrendsQuery struct {
+	Window   time.Duration // default 1h; rounded up to whole minutes
+	Now      time.Time     // default the current time; rounded down to the minute
+	Lang     string        // only posts in this language, "" for all
+	Platform string        // only posts from this platform, "" for all
+	Limit    int           // default 20, at most 1000
+	// Baseline is how far before the window the topic's own baseline rate
+	// is measured; default 6×Window.
+	Baseline time.Duration
+	MinPosts int // topics with fewer posts in the window are left out; default 1
+	Buckets  int // sparkline buckets across the window; default 12
+	// Sort is "posts" (default: most distinct posts in the window) or
+	// "burst" (highest Burst among the 10×Limit (at least 200) most active
+	// topics, so a topic needs volume as well as acceleration).
+	Sort string
+}
+
+// Trend is one topic's activity in the window.
+type Trend struct {
+	Topic   string
+	Posts   int64 // distinct posts in the window
+	Authors int64 // distinct non-empty authors in the window
+	// Baseline is the distinct posts in the baseline period before the window.
+	Baseline int64
+	// Burst is the window's post rate over the baseline rate, the baseline
+	// smoothed by one post so new topics score finitely (higher = faster).
+	Burst  float64
+	Series []int // distinct posts per bucket, oldest first
+}
+
+func (q *TrendsQuery) defaults(now time.Time) error {
+	if q.Window <= 0 {
+		q.Window = time.Hour
+	}
+	if q.Window%time.Minute != 0 {
+		q.Window = q.Window.Truncate(time.Minute) + time.Minute
+	}
+	if q.Now.IsZero() {
+		q.Now = now
+	}
+	q.Now = q.Now.UTC().Truncate(time.Minute)
+	if q.Limit <= 0 {
+		q.Limit = 20
+	}
+	q.Limit = min(q.Limit, 1000)
+	if q.Baseline <= 0 {
+		q.Baseline = 6 * q.Window
+	}
+	q.Baseline = q.Baseline.Truncate(time.Minute)
+	if q.Baseline < time.Minute {
+		q.Baseline = time.Minute
+	}
+	if q.MinPosts <= 0 {
+		q.MinPosts = 1
+	}
+	if q.Buckets <= 0 {
+		q.Buckets = 12
+	}
+	if mins := int(q.Window / time.Minute); q.Buckets > mins {
+		q.Buckets = mins
+	}
+	switch q.Sort {
+	case "", "posts", "burst":
+	default:
+		return fmt.Errorf("invalid trends sort %q: want posts or burst", q.Sort)
+	}
+	return nil
+}
+
+// Trends lists the most active (or fastest-rising) topics in the window.
+func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
+	if err := q.defaults(s.now()); err != nil {
+		return nil, err
+	}
+	end := q.Now.Unix()
+	start := q.Now.Add(-q.Window).Unix()
+	base := q.Now.Add(-q.Window - q.Baseline).Unix()
+	// Burst ranks among the window's most active topics: a topic needs
+	// volume as well as acceleration to make the list.
+	candidates := q.Limit
+	if q.Sort == "burst" {
+		candidates = max(10*q.Limit, 200)
+	}
+	rows, err := s.conn.Query(ctx, qTrendsRecent, start, end, q.Lang, q.Lang, q.Platform, q.Platform, uint64(q.MinPosts), candidates)
+	if err != nil {
+		return nil, fmt.Errorf("cannot query trends: %w", err)
+	}
+	defer rows.Close()
+	var out []Trend
+	for rows.Next() {
+		var t Trend
+		var posts, authors uint64
+		if err := rows.Scan(&t.Topic, &posts, &authors); err != nil {
+			return nil, fmt.Errorf("cannot read trends: %w", err)
+		}
+		t.Posts, t.Authors = int64(posts), int64(authors)
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read trends: %w", err)
+	}
+	rows.Close()
+	if len(out) == 0 {
+		return nil, nil
+	}
+	set := make([]any, len(out))
+	index := make(map[string]int, len(out))
+	for i := range out {
+		set[i] = out[i].Topic
+		index[out[i].Topic] = i
+	}
+	brows, err := s.conn.Query(ctx, qTrendsBaseline, ch.GroupSet{Value: set}, base, start, q.Lang, q.Lang, q.Platform, q.Platform)
+	if err != nil {
+		return nil, fmt.Errorf("cannot query trend baselines: %w", err)
+	}
+	defer brows.Close()
+	for brows.Next() {
+		var topic string
+		var n uint64
+		if err := brows.Scan(&topic, &n); err != nil {
+			return nil, fmt.Errorf("cannot read trend baselines: %w", err)
+		}
+		if i, ok := index[topic]; ok {
+			out[i].Baseline = int64(n)
+		}
+	}
+	if err := brows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read trend baselines: %w", err)
+	}
+	for i := range out {
+		out[i].Burst = burst(out[i].Posts, out[i].Baseline, q.Window, q.Baseline)
+		out[i].Series = make([]int, q.Buckets)
+	}
+	if q.Sort == "burst" {
+		sort.SliceStable(out, func(i, j int) bool {
+			if out[i].Burst != out[j].Burst {
+				return out[i].Burst > out[j].Burst
+			}
+			return out[i].Posts > out[j].Posts // then as SQL ordered: posts, topic
+		})
+	}
+	out = out[:min(len(out), q.Limit)]
+	clear(index)
+	for i := range out {
+		index[out[i].Topic] = i
+	}
+	topics := make([]string, len(out))
+	for i := range out {
+		topics[i] = out[i].Topic
+	}
+	// Bucket width in whole seconds; the last bucket absorbs the remainder.
+	step := int64(q.Window/time.Second) / int64(q.Buckets)
+	srows, err := s.conn.Query(ctx, qTrendSeries, start, step, start, end, topics, q.Lang, q.Lang, q.Platform, q.Platform)
+	if err != nil {
+		return nil, fmt.Errorf("cannot query trend series: %w", err)
+	}
+	defer srows.Close()
+	for srows.Next() {
+		var topic string
+		var bucket int64
+		var n uint64
+		if err := srows.Scan(&topic, &bucket, &n); err != nil {
+			return nil, fmt.Errorf("cannot read trend series: %w", err)
+		}
+		i, ok := index[topic]
+		if !ok || bucket < 0 {
+			continue
+		}
+		bucket = min(bucket, int64(q.Buckets-1))
+		out[i].Series[bucket] += int(n)
+	}
+	if err := srows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read trend series: %w", err)
+	}
+	return out, nil
+}
+
+// burst is the window's post rate over the baseline rate, the baseline
+// smoothed by one post.
+func burst(recent, baseline int64, window, base time.Duration) float64 {
+	r := float64(recent) / window.Minutes()
+	b := float64(baseline+1) / base.Minutes()
+	if b == 0 || math.IsNaN(r/b) {
+		return 0
+	}
+	return r / b
+}
+
+// Point is one bucket of a time series.
+type Point struct {
+	Time  time.Time // bucket start
+	Posts int64
+}
+
+func checkRange(from, to time.Time) (time.Time, time.Time, error) {
+	from, to = from.UTC().Truncate(time.Minute), to.UTC().Truncate(time.Minute)
+	if !from.Before(to) {
+		return from, to, fmt.Errorf("invalid time range [%s, %s): empty after rounding to minutes", from.Format(time.RFC3339), to.Format(time.RFC3339))
+	}
+	return from, to, nil
+}
+
+// Timeline counts the topic's distinct posts per step in [from, to), each
+// post in the bucket of its first appearance. Buckets start at from; every
+// bucket is present (zero when empty). Times round down to the minute.
+func (s *Store) Timeline(ctx context.Context, topic string, from, to time.Time, step time.Duration) ([]Point, error) {
+	from, to, err := checkRange(from, to)
+	if err != nil {
+		return nil, err
+	}
+	if step < time.Minute {
+		step = time.Minute
+	}
+	step = step.Truncate(time.Minute)
+	n := int((to.Sub(from) + step - 1) / step)
+	if n > 100000 {
+		return nil, fmt.Errorf("timeline of %d buckets is too long; use a larger step", n)
+	}
+	out := make([]Point, n)
+	for i := range out {
+		out[i].Time = from.Add(time.Duration(i) * step)
+	}
+	rows, err := s.conn.Query(ctx, qTimeline, from.Unix(), int64(step/time.Second), topic, from.Unix(), to.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("cannot query timeline of %q: %w", topic, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var bucket int64
+		var c uint64
+		if err := rows.Scan(&bucket, &c); err != nil {
+			return nil, fmt.Errorf("cannot read timeline of %q: %w", topic, err)
+		}
+		if bucket >= 0 && bucket < int64(n) {
+			out[bucket].Posts += int64(c)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read timeline of %q: %w", topic, err)
+	}
+	return out, nil
+}
+
+// Count is a value with its number of distinct posts.
+type Count struct {
+	Key   string
+	Posts int64
+}
+
+// Spread describes how a topic spread in [from, to).
+type Spread struct {
+	Topic      string
+	Timeline   []Point // distinct new posts per step
+	Cumulative []Point // running total of Timeline
+	Posts      int64   // distinct posts
+	// Distinct non-empty authors, sources and link domains.
+	AuthorCount, SourceCount, DomainCount int64
+	Authors                               []Count // top amplifiers: most posts first
+	Sources, Domains                      []Count
+	Languages, Platforms                  []Count
+	FirstSeen, LastSeen                   time.Time
+	SamplePosts                           []schema.Post // the earliest posts
+	FactIDs                               []string      // facts matched by the topic's posts
+}
+
+// SpreadOptions bound the lists in a Spread; zero values take defaults.
+type SpreadOptions struct {
+	Step    time.Duration // timeline step; default: the range / 60, at least a minute
+	Top     int           // entries per list; default 10
+	Samples int           // sample posts; default 5
+	Facts   int           // fact ids; default 50
+}
+
+// Spread reports the topic's timeline, reach and top amplifiers in
+// [from, to) with default list sizes.
+func (s *Store) Spread(ctx context.Context, topic string, from, to time.Time) (Spread, error) {
+	return s.SpreadWith(ctx, topic, from, to, SpreadOptions{})
+}
+
+// SpreadWith is Spread with explicit list sizes and timeline step.
+func (s *Store) SpreadWith(ctx context.Context, topic string, from, to time.Time, o SpreadOptions) (Spread, error) {
+	sp := Spread{Topic: topic}
+	from, to, err := checkRange(from, to)
+	if err != nil {
+		return sp, err
+	}
+	if o.Step <= 0 {
+		o.Step = max(time.Minute, to.Sub(from)/60)
+	}
+	if o.Top <= 0 {
+		o.Top = 10
+	}
+	if o.Samples <= 0 {
+		o.Samples = 5
+	}
+	if o.Facts <= 0 {
+		o.Facts = 50
+	}
+	args := []any{topic, from.Unix(), to.Unix()}
+	with := func(extra ...any) []any { return append(append([]any{}, args...), extra...) }
+	// The parts are independent queries; running them at once makes the
+	// latency that of the slowest, not the sum (the pool has 8 connections).
+	var posts, authors, sources, domains uint64
+	parts := []func() error{
+		func() error {
+			err := s.conn.QueryRow(ctx, qSpreadTotals, args...).Scan(&posts, &authors, &sources, &domains, &sp.FirstSeen, &sp.LastSeen)
+			if err != nil {
+				return fmt.Errorf("cannot query spread of %q: %w", topic, err)
+			}
+			return nil
+		},
+		func() (err error) {
+			sp.Timeline, err = s.Timeline(ctx, topic, from, to, o.Step)
+			return err
+		},
+		func() (err error) {
+			if sp.SamplePosts, err = s.samples(ctx, with(o.Samples, o.Samples)...); err != nil {
+				return fmt.Errorf("cannot query sample posts of %q: %w", topic, err)
+			}
+			return nil
+		},
+		func() (err error) {
+			if sp.FactIDs, err = s.strings(ctx, qSpreadFacts, with(o.Facts)...); err != nil {
+				return fmt.Errorf("cannot query facts of %q: %w", topic, err)
+			}
+			return nil
+		},
+	}
+	for _, l := range []struct {
+		q   string
+		dst *[]Count
+	}{
+		{qSpreadAuthors, &sp.Authors},
+		{qSpreadSources, &sp.Sources},
+		{qSpreadDomains, &sp.Domains},
+		{qSpreadLanguages, &sp.Languages},
+		{qSpreadPlatforms, &sp.Platforms},
+	} {
+		parts = append(parts, func() (err error) {
+			if *l.dst, err = s.counts(ctx, l.q, with(o.Top)...); err != nil {
+				return fmt.Errorf("cannot query spread of %q: %w", topic, err)
+			}
+			return nil
+		})
+	}
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = part()
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return sp, err
+	}
+	sp.Posts, sp.AuthorCount, sp.SourceCount, sp.DomainCount = int64(posts), int64(authors), int64(sources), int64(domains)
+	if posts == 0 {
+		sp.FirstSeen, sp.LastSeen = time.Time{}, time.Time{}
+	}
+	sp.Cumulative = make([]Point, len(sp.Timeline))
+	var sum int64
+	for i, p := range sp.Timeline {
+		sum += p.Posts
+		sp.Cumulative[i] = Point{Time: p.Time, Posts: sum}
+	}
+	return sp, nil
+}
+
+func (s *Store) strings(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := s.conn.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) counts(ctx context.Context, q string, args ...any) ([]Count, error) {
+	rows, err := s.conn.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Count
+	for rows.Next() {
+		var c Count
+		var n uint64
+		if err := rows.Scan(&c.Key, &n); err != nil {
+			return nil, err
+		}
+		c.Posts = int64(n)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) samples(ctx context.Context, args ...any) ([]schema.Post, error) {
+	rows, err := s.conn.Query(ctx, qSpreadSamples, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []schema.Post
+	for rows.Next() {
+		var p schema.Post
+		if err := rows.Scan(&p.ID, &p.Source, &p.Platform, &p.URL, &p.CanonicalURL, &p.Author, &p.Lang, &p.Title,
+			&p.Text, &p.Published, &p.Fetched); err != nil {
+			return nil, err
+		}
+		p.V = schema.Version
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// FactQuery filters Facts.
+type FactQuery struct {
+	Q       string // case-insensitive substring of claim, title or summary
+	Verdict string
+	Lang    string
+	Limit   int // default 50, at most 1000
+	Offset  int
+}
+
+// Facts lists the latest version of every live fact matching q, most
+// recently updated first.
+func (s *Store) Facts(ctx context.Context, q FactQuery) ([]schema.Fact, error) {
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	q.Limit = min(q.Limit, 1000)
+	q.Offset = max(q.Offset, 0)
+	return s.facts(ctx, qFacts, q.Q, q.Q, q.Q, q.Q, q.Verdict, q.Verdict, q.Lang, q.Lang, q.Offset, q.Limit)
+}
+
+// Fact returns the latest version of one fact, or ErrNotFound when it does
+// not exist or was deleted.
+func (s *Store) Fact(ctx context.Context, id string) (schema.Fact, error) {
+	fs, err := s.facts(ctx, qFact, id)
+	if err != nil {
+		return schema.Fact{}, err
+	}
+	if len(fs) == 0 {
+		return schema.Fact{}, fmt.Errorf("fact %q: %w", id, ErrNotFound)
+	}
+	return fs[0], nil
+}
+
+func (s *Store) facts(ctx context.Context, q string, args ...any) ([]schema.Fact, error) {
+	rows, err := s.conn.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot query facts: %w", err)
+	}
+	defer rows.Close()
+	var out []schema.Fact
+	for rows.Next() {
+		var f schema.Fact
+		var langs, texts []string
+		if err := rows.Scan(&f.ID, &f.Claim, &f.Title, &f.Summary, &f.Lang, &f.Verdict, &f.Rating, &f.Publisher,
+			&f.URL, &f.Date, &f.Tags, &langs, &texts, &f.Updated); err != nil {
+			return nil, fmt.Errorf("cannot read facts: %w", err)
+		}
+		f.V = schema.Version
+		f.Date, f.Updated = zeroEpoch(f.Date), zeroEpoch(f.Updated)
+		if len(f.Tags) == 0 {
+			f.Tags = nil
+		}
+		if len(langs) > 0 && len(langs) == len(texts) {
+			f.Translations = make(map[string]string, len(langs))
+			for i := range langs {
+				f.Translations[langs[i]] = texts[i]
+			}
+		}
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read facts: %w", err)
+	}
+	return out, nil
+}
+
+// zeroEpoch maps DateTime's zero (the epoch) back to Go's zero time.
+func zeroEpoch(t time.Time) time.Time {
+	if t.Unix() <= 0 {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// Sources lists the live sources by id.
+func (s *Store) Sources(ctx context.Context) ([]schema.Source, error) {
+	rows, err := s.conn.Query(ctx, qSources)
+	if err != nil {
+		return nil, fmt.Errorf("cannot query sources: %w", err)
+	}
+	defer rows.Close()
+	var out []schema.Source
+	for rows.Next() {
+		var src schema.Source
+		var interval int64
+		var enabled uint8
+		var keys, vals []string
+		if err := rows.Scan(&src.ID, &src.Kind, &src.URL, &src.Name, &src.Lang, &interval, &enabled, &keys, &vals, &src.Created); err != nil {
+			return nil, fmt.Errorf("cannot read sources: %w", err)
+		}
+		src.Interval = time.Duration(interval) * time.Millisecond
+		src.Enabled = enabled == 1
+		src.Created = zeroEpoch(src.Created)
+		if len(keys) > 0 && len(keys) == len(vals) {
+			src.Options = make(map[string]string, len(keys))
+			for i := range keys {
+				src.Options[keys[i]] = vals[i]
+			}
+		}
+		out = append(out, src)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read sources: %w", err)
+	}
+	return out, nil
+}
+
+// SourceStatuses lists the latest status of every source that reported.
+func (s *Store) SourceStatuses(ctx context.Context) ([]schema.SourceStatus, error) {
+	rows, err := s.conn.Query(ctx, qSourceStatuses)
+	if err != nil {
+		return nil, fmt.Errorf("cannot query source statuses: %w", err)
+	}
+	defer rows.Close()
+	var out []schema.SourceStatus
+	for rows.Next() {
+		var st schema.SourceStatus
+		var failures, newItems int64
+		if err := rows.Scan(&st.SourceID, &st.LastAttempt, &st.LastSuccess, &st.LastError, &st.LastErrorAt,
+			&failures, &st.ItemsPerDay, &st.NextPoll, &newItems); err != nil {
+			return nil, fmt.Errorf("cannot read source statuses: %w", err)
+		}
+		st.Failures, st.LastNewItems = int(failures), int(newItems)
+		st.LastAttempt, st.LastSuccess = zeroEpoch(st.LastAttempt), zeroEpoch(st.LastSuccess)
+		st.LastErrorAt, st.NextPoll = zeroEpoch(st.LastErrorAt), zeroEpoch(st.NextPoll)
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read source statuses: %w", err)
+	}
+	return out, nil
+}
+
+// CaseQuery filters Cases.
+type CaseQuery struct {
+	State  string
+	FactID string
+	Limit  int // default 50, at most 1000
+	Offset int
+}
+
+// Cases lists the latest version of each case, most recently updated first.
+func (s *Store) Cases(ctx context.Context, q CaseQuery) ([]CaseRow, error) {
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	q.Limit = min(q.Limit, 1000)
+	q.Offset = max(q.Offset, 0)
+	rows, err := s.conn.Query(ctx, qCases, q.State, q.State, q.FactID, q.FactID, q.Offset, q.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("cannot query cases: %w", err)
+	}
+	defer rows.Close()
+	var out []CaseRow
+	for rows.Next() {
+		var c CaseRow
+		if err := rows.Scan(&c.ID, &c.FactID, &c.State, &c.Severity, &c.Opened, &c.Updated, &c.Version, &c.Body); err != nil {
+			return nil, fmt.Errorf("cannot read cases: %w", err)
+		}
+		c.Opened, c.Updated = zeroEpoch(c.Opened), zeroEpoch(c.Updated)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read cases: %w", err)
+	}
+	return out, nil
+}
+
+// CaseEvents returns a case's history, oldest first, each event once.
+func (s *Store) CaseEvents(ctx context.Context, caseID string) ([]CaseEvent, error) {
+	if caseID == "" {
+		return nil, errors.New("cannot list case events: empty case id")
+	}
+	rows, err := s.conn.Query(ctx, qCaseEvents, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("cannot query events of case %q: %w", caseID, err)
+	}
+	defer rows.Close()
+	var out []CaseEvent
+	for rows.Next() {
+		e := CaseEvent{CaseID: caseID}
+		if err := rows.Scan(&e.ID, &e.Time, &e.Actor, &e.Action, &e.Detail); err != nil {
+			return nil, fmt.Errorf("cannot read events of case %q: %w", caseID, err)
+		}
+		e.Time = zeroEpoch(e.Time)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read events of case %q: %w", caseID, err)
+	}
+	return out, nil
+}

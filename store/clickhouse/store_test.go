@@ -1,0 +1,521 @@
+package clickhouse
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"slices"
+	"sort"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/trendwatch/trendwatch/internal/testsvc"
+	"github.com/trendwatch/trendwatch/schema"
+)
+
+func newStore(t *testing.T) *Store {
+	t.Helper()
+	addr := testsvc.ClickHouse(t)
+	db := testsvc.Database(t, addr)
+	ctx := context.Background()
+	s, err := Open(ctx, Options{Addrs: []string{addr}, Database: db}, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestMigrateTwiceAndConcurrently(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("second Migrate: %v", err)
+	}
+	// Two processes migrating a fresh database at once.
+	addr := testsvc.ClickHouse(t)
+	db := testsvc.Database(t, addr)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := Open(ctx, Options{Addrs: []string{addr}, Database: db}, nil)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer st.Close()
+			errs[i] = st.Migrate(ctx)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("concurrent Migrate: %v", err)
+	}
+	migs, err := Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint64
+	if err := s.conn.QueryRow(ctx, "SELECT uniqExact(version) FROM schema_migrations").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if int(n) != len(migs) {
+		t.Errorf("schema_migrations has %d versions, want %d", n, len(migs))
+	}
+	if v := s.ServerVersion(); v.Major == 0 {
+		t.Errorf("server version not read: %v", v)
+	}
+}
+
+var t0 = time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)
+
+func TestRedeliveryCountsOnce(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	items := genPosts(1, 500, t0, 3*time.Hour)
+	for range 3 {
+		if err := s.WriteAnalyzed(ctx, items); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The same posts again in another order and split across batches, as
+	// a consumer restarting mid-batch would re-deliver them.
+	rev := slices.Clone(items)
+	slices.Reverse(rev)
+	if err := s.WriteAnalyzed(ctx, rev[:200]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteAnalyzed(ctx, rev[200:]); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.CountPosts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 500 {
+		t.Errorf("CountPosts = %d, want 500", n)
+	}
+	var final uint64
+	if err := s.conn.QueryRow(ctx, qCountPostsUniq).Scan(&final); err != nil {
+		t.Fatal(err)
+	}
+	if final != 500 {
+		t.Errorf("uniqExact count = %d, want 500", final)
+	}
+	checkAggregates(t, s, items)
+	// After the server merges the duplicates away the answers are the same.
+	for _, tbl := range []string{"posts", "topic_posts", "topic_minute", "matches"} {
+		if err := s.conn.Exec(ctx, "OPTIMIZE TABLE "+tbl+" FINAL"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkAggregates(t, s, items)
+}
+
+// checkAggregates compares every aggregate with exact counts computed in Go.
+func checkAggregates(t *testing.T, s *Store, items []schema.Analyzed) {
+	t.Helper()
+	ctx := context.Background()
+	from, to := t0, t0.Add(3*time.Hour)
+	step := 10 * time.Minute
+	for _, topic := range []string{"#t0", "#t1", "#t3", "#nope"} {
+		e := expect(items, topic, from, to, step)
+		sp, err := s.SpreadWith(ctx, topic, from, to, SpreadOptions{Step: step, Top: 1000, Samples: 3, Facts: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sp.Posts != e.posts || sp.AuthorCount != e.authors || sp.SourceCount != e.sources || sp.DomainCount != e.domains {
+			t.Errorf("%s: spread posts/authors/sources/domains = %d/%d/%d/%d, want %d/%d/%d/%d", topic,
+				sp.Posts, sp.AuthorCount, sp.SourceCount, sp.DomainCount, e.posts, e.authors, e.sources, e.domains)
+		}
+		if !sp.FirstSeen.Equal(e.first) || !sp.LastSeen.Equal(e.last) {
+			t.Errorf("%s: first/last = %v/%v, want %v/%v", topic, sp.FirstSeen, sp.LastSeen, e.first, e.last)
+		}
+		checkCounts(t, topic+" authors", sp.Authors, e.byAuthor)
+		checkCounts(t, topic+" languages", sp.Languages, e.byLang)
+		checkCounts(t, topic+" platforms", sp.Platforms, e.byPlatform)
+		if len(sp.Timeline) != len(e.timeline) {
+			t.Fatalf("%s: %d timeline buckets, want %d", topic, len(sp.Timeline), len(e.timeline))
+		}
+		var cum int64
+		for i, p := range sp.Timeline {
+			cum += e.timeline[i]
+			if p.Posts != e.timeline[i] || sp.Cumulative[i].Posts != cum || !p.Time.Equal(from.Add(time.Duration(i)*step)) {
+				t.Errorf("%s: bucket %d = %v (cum %d), want %d (cum %d)", topic, i, p, sp.Cumulative[i].Posts, e.timeline[i], cum)
+			}
+		}
+		var facts []string
+		for f := range e.facts {
+			facts = append(facts, f)
+		}
+		sort.Strings(facts)
+		if !slices.Equal(sp.FactIDs, facts) {
+			t.Errorf("%s: facts = %v, want %v", topic, sp.FactIDs, facts)
+		}
+		if want := min(3, int(e.posts)); len(sp.SamplePosts) != want {
+			t.Errorf("%s: %d sample posts, want %d", topic, len(sp.SamplePosts), want)
+		} else if want > 0 && !sp.SamplePosts[0].Published.Equal(e.first) {
+			t.Errorf("%s: first sample published %v, want the earliest %v", topic, sp.SamplePosts[0].Published, e.first)
+		}
+	}
+	// Trends over the last hour must agree with the same Go counts.
+	trends, err := s.Trends(ctx, TrendsQuery{Window: time.Hour, Now: to, Limit: 100, Buckets: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trends) == 0 {
+		t.Fatal("no trends")
+	}
+	for _, tr := range trends {
+		e := expect(items, tr.Topic, to.Add(-time.Hour), to, 10*time.Minute)
+		base := expect(items, tr.Topic, to.Add(-7*time.Hour), to.Add(-time.Hour), time.Hour)
+		if tr.Posts != e.posts || tr.Authors != e.authors || tr.Baseline != base.posts {
+			t.Errorf("trend %s: posts/authors/baseline = %d/%d/%d, want %d/%d/%d", tr.Topic, tr.Posts, tr.Authors, tr.Baseline, e.posts, e.authors, base.posts)
+		}
+		series := make([]int64, len(tr.Series))
+		for i, v := range tr.Series {
+			series[i] = int64(v)
+		}
+		if !slices.Equal(series, e.timeline) {
+			t.Errorf("trend %s: series %v, want %v", tr.Topic, series, e.timeline)
+		}
+	}
+	for i := 1; i < len(trends); i++ {
+		if trends[i].Posts > trends[i-1].Posts {
+			t.Errorf("trends not ordered by posts: %v before %v", trends[i-1], trends[i])
+		}
+	}
+}
+
+func checkCounts(t *testing.T, what string, got []Count, want map[string]int64) {
+	t.Helper()
+	// Empty keys are only listed for languages and platforms.
+	if len(got) != len(want) && !(len(got) == len(want)-1 && want[""] > 0 && what[len(what)-7:] == "authors") {
+		t.Errorf("%s: %d entries, want %d: %v vs %v", what, len(got), len(want), got, want)
+	}
+	for i, c := range got {
+		if want[c.Key] != c.Posts {
+			t.Errorf("%s[%q] = %d, want %d", what, c.Key, c.Posts, want[c.Key])
+		}
+		if i > 0 && (c.Posts > got[i-1].Posts || c.Posts == got[i-1].Posts && c.Key < got[i-1].Key) {
+			t.Errorf("%s not ordered: %v", what, got)
+		}
+	}
+}
+
+func TestTrendsFiltersAndBurst(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	now := t0.Add(10 * time.Hour)
+	var items []schema.Analyzed
+	add := func(id, topic, lang, platform string, at time.Time) {
+		items = append(items, schema.Analyzed{Post: schema.Post{ID: id, Lang: lang, Platform: platform, Text: "x", Published: at, Author: id}, Topics: []string{topic}})
+	}
+	// #steady: 6 posts per hour for 7 hours; #new: 6 posts in the last hour.
+	for h := range 7 {
+		for k := range 6 {
+			add("s"+string(rune('a'+h))+string(rune('a'+k)), "#steady", "vi", "rss", now.Add(-time.Duration(h)*time.Hour-time.Duration(k*10+5)*time.Minute))
+		}
+	}
+	for k := range 6 {
+		lang := "fr"
+		if k%2 == 0 {
+			lang = "vi"
+		}
+		add("n"+string(rune('a'+k)), "#new", lang, "mastodon", now.Add(-time.Duration(k*10+5)*time.Minute))
+	}
+	if err := s.WriteAnalyzed(ctx, items); err != nil {
+		t.Fatal(err)
+	}
+	f := func(q TrendsQuery, want ...string) {
+		t.Helper()
+		q.Now, q.Window = now, time.Hour
+		got, err := s.Trends(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var topics []string
+		for _, tr := range got {
+			topics = append(topics, tr.Topic)
+		}
+		if !slices.Equal(topics, want) {
+			t.Errorf("Trends(%+v) = %v, want %v", q, topics, want)
+		}
+	}
+	f(TrendsQuery{Sort: "burst"}, "#new", "#steady")
+	f(TrendsQuery{Lang: "fr"}, "#new")
+	f(TrendsQuery{Platform: "rss"}, "#steady")
+	f(TrendsQuery{Platform: "rss", Lang: "fr"})
+	f(TrendsQuery{MinPosts: 7})
+	got, err := s.Trends(ctx, TrendsQuery{Now: now, Window: time.Hour, Sort: "burst", Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// #new: 6 posts in 60 min against (0+1) in 360 min.
+	if len(got) != 1 || got[0].Baseline != 0 || got[0].Burst != 6.0/60/(1.0/360) {
+		t.Errorf("burst of #new = %+v", got)
+	}
+	if _, err := s.Trends(ctx, TrendsQuery{Sort: "nope"}); err == nil {
+		t.Error("invalid sort accepted")
+	}
+}
+
+func TestFactsLatestWinsAndDelete(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	f1 := schema.Fact{ID: "f1", Claim: "Vaccine causes X", Lang: "en", Verdict: schema.VerdictFalse, Tags: []string{"health"},
+		Translations: map[string]string{"vi": "Vắc-xin gây ra X"}, Updated: t0, Date: t0}
+	f2 := schema.Fact{ID: "f2", Claim: "Tin giả về lũ lụt", Lang: "vi", Verdict: schema.VerdictMisleading, Updated: t0.Add(time.Hour)}
+	if err := s.WriteFacts(ctx, []schema.Fact{f1, f2}); err != nil {
+		t.Fatal(err)
+	}
+	f1b := f1
+	f1b.Claim, f1b.Verdict, f1b.Updated = "Vaccine causes Y", schema.VerdictMixed, t0.Add(2*time.Hour)
+	if err := s.WriteFacts(ctx, []schema.Fact{f1b}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Fact(ctx, "f1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f1b.V = schema.Version
+	if got.Claim != f1b.Claim || got.Verdict != f1b.Verdict || !got.Updated.Equal(f1b.Updated) || !slices.Equal(got.Tags, f1b.Tags) || got.Translations["vi"] != f1.Translations["vi"] {
+		t.Errorf("Fact(f1) = %+v, want %+v", got, f1b)
+	}
+	q := func(fq FactQuery, want ...string) {
+		t.Helper()
+		fs, err := s.Facts(ctx, fq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, f := range fs {
+			ids = append(ids, f.ID)
+		}
+		if !slices.Equal(ids, want) {
+			t.Errorf("Facts(%+v) = %v, want %v", fq, ids, want)
+		}
+	}
+	q(FactQuery{}, "f1", "f2")
+	q(FactQuery{Q: "causes x"})
+	q(FactQuery{Q: "CAUSES y"}, "f1")
+	q(FactQuery{Q: "TIN GIẢ"}, "f2")
+	q(FactQuery{Verdict: schema.VerdictMisleading}, "f2")
+	q(FactQuery{Lang: "en"}, "f1")
+	q(FactQuery{Limit: 1, Offset: 1}, "f2")
+	if err := s.DeleteFact(ctx, "f1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Fact(ctx, "f1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Fact(deleted) err = %v, want ErrNotFound", err)
+	}
+	q(FactQuery{}, "f2")
+	// Re-adding after a delete revives the fact.
+	if err := s.WriteFacts(ctx, []schema.Fact{f1}); err != nil {
+		t.Fatal(err)
+	}
+	q(FactQuery{Q: "causes x"}, "f1")
+	if err := s.WriteFacts(ctx, []schema.Fact{{ID: "bad"}}); err == nil {
+		t.Error("invalid fact accepted")
+	}
+}
+
+func TestSourcesCasesAlerts(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	src := schema.Source{ID: "s1", Kind: "feed", URL: "https://example.org/rss", Name: "Example", Lang: "vi",
+		Interval: 5 * time.Minute, Enabled: true, Options: map[string]string{"depth": "2"}, Created: t0}
+	if err := s.PutSource(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	src2 := src
+	src2.Enabled, src2.Name = false, "Renamed"
+	if err := s.PutSource(ctx, src2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutSource(ctx, schema.Source{ID: "s2", Kind: "crawl", URL: "https://x.example"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteSource(ctx, "s2"); err != nil {
+		t.Fatal(err)
+	}
+	srcs, err := s.Sources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(srcs) != 1 || srcs[0].Name != "Renamed" || srcs[0].Enabled || srcs[0].Interval != 5*time.Minute ||
+		srcs[0].Options["depth"] != "2" || !srcs[0].Created.Equal(t0) {
+		t.Errorf("Sources = %+v", srcs)
+	}
+	for i := range 3 {
+		st := schema.SourceStatus{SourceID: "s1", LastAttempt: t0.Add(time.Duration(i) * time.Minute), Failures: i, ItemsPerDay: 1.5, LastError: "boom"}
+		if err := s.PutSourceStatus(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sts, err := s.SourceStatuses(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sts) != 1 || sts[0].Failures != 2 || !sts[0].LastAttempt.Equal(t0.Add(2*time.Minute)) || sts[0].ItemsPerDay != 1.5 || !sts[0].LastSuccess.IsZero() {
+		t.Errorf("SourceStatuses = %+v", sts)
+	}
+
+	for v := uint64(1); v <= 3; v++ {
+		c := CaseRow{ID: "c1", FactID: "f1", State: []string{"open", "acknowledged", "resolved"}[v-1], Severity: "high",
+			Opened: t0, Updated: t0.Add(time.Duration(v) * time.Minute), Version: v, Body: `{"v":1}`}
+		if err := s.PutCase(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A stale version arriving late loses.
+	if err := s.PutCase(ctx, CaseRow{ID: "c1", FactID: "f1", State: "open", Version: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutCase(ctx, CaseRow{ID: "c2", FactID: "f2", State: "open", Updated: t0, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := s.Cases(ctx, CaseQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 || cs[0].ID != "c1" || cs[0].State != "resolved" || cs[0].Version != 3 || cs[0].Body != `{"v":1}` {
+		t.Errorf("Cases = %+v", cs)
+	}
+	if cs, err := s.Cases(ctx, CaseQuery{State: "open"}); err != nil || len(cs) != 1 || cs[0].ID != "c2" {
+		t.Errorf("Cases(open) = %+v, %v", cs, err)
+	}
+	ev := CaseEvent{CaseID: "c1", ID: "cmd1", Time: t0, Actor: "ana", Action: "acknowledge"}
+	for range 3 {
+		if err := s.AppendCaseEvent(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AppendCaseEvent(ctx, CaseEvent{CaseID: "c1", Time: t0.Add(time.Minute), Actor: "bo", Action: "note", Detail: "checked"}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.CaseEvents(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 || evs[0] != ev || evs[1].Action != "note" || evs[1].ID == "" {
+		t.Errorf("CaseEvents = %+v", evs)
+	}
+
+	a := schema.Alert{Key: schema.AlertKey("f1", "p1"), FactID: "f1", PostID: "p1", Score: 0.9, Detected: t0}
+	cmd := schema.Alert{FactID: "f1", Command: &schema.CaseCommand{ID: "x", Kind: schema.CmdNote}}
+	for range 2 {
+		if err := s.WriteAlerts(ctx, []schema.Alert{a, cmd}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n uint64
+	if err := s.conn.QueryRow(ctx, "SELECT uniqExact(key) FROM alerts").Scan(&n); err != nil || n != 1 {
+		t.Errorf("alerts stored: %d, %v; want 1", n, err)
+	}
+}
+
+func TestWriteAnalyzedRejectsMissingID(t *testing.T) {
+	s := newStore(t)
+	items := genPosts(2, 3, t0, time.Hour)
+	items[1].ID = ""
+	if err := s.WriteAnalyzed(context.Background(), items); err == nil {
+		t.Fatal("post without id accepted")
+	}
+	if n, err := s.CountPosts(context.Background()); err != nil || n != 0 {
+		t.Errorf("CountPosts after refused batch = %d, %v; want 0", n, err)
+	}
+}
+
+// A re-delivery whose published time moved (an edited item, a feed that
+// rewrote its dates) is still one post in every count.
+func TestRedeliveryWithMovedTime(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	a := schema.Analyzed{Post: schema.Post{ID: "moved", Author: "ann", Platform: "rss", Lang: "vi", Text: "x", Published: t0}, Topics: []string{"#m"}}
+	b := a
+	b.Published = t0.AddDate(0, 1, 3) // another month, so another partition of every time-partitioned table
+	for _, it := range []schema.Analyzed{a, b, a} {
+		if err := s.WriteAnalyzed(ctx, []schema.Analyzed{it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.CountPosts(ctx); err != nil || n != 1 {
+		t.Errorf("CountPosts = %d, %v; want 1", n, err)
+	}
+	from, to := t0.Add(-time.Hour), b.Published.Add(time.Hour)
+	sp, err := s.SpreadWith(ctx, "#m", from, to, SpreadOptions{Step: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp.Posts != 1 || sp.AuthorCount != 1 || sp.Cumulative[len(sp.Cumulative)-1].Posts != 1 || len(sp.SamplePosts) != 1 {
+		t.Errorf("spread of a moved post: posts=%d authors=%d cumulative=%d samples=%d, want all 1",
+			sp.Posts, sp.AuthorCount, sp.Cumulative[len(sp.Cumulative)-1].Posts, len(sp.SamplePosts))
+	}
+	tr, err := s.Trends(ctx, TrendsQuery{Now: to, Window: to.Sub(from)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr) != 1 || tr[0].Posts != 1 {
+		t.Errorf("Trends over both times = %+v, want one topic with 1 post", tr)
+	}
+}
+
+func TestMigrateVersionGate(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	extra, err := loadMigrations(fstest.MapFS{
+		"m/900_future.sql": {Data: []byte("-- requires: 999.1\nCREATE TABLE IF NOT EXISTS future_only (a String) ENGINE = Log")},
+		"m/901_floor.sql":  {Data: []byte("-- requires: 18.16\nCREATE TABLE IF NOT EXISTS floor_ok (a String) ENGINE = Log")},
+	}, "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := s.migrate(ctx, extra); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var tables []string
+	rows, err := s.conn.Query(ctx, "SELECT name FROM system.tables WHERE database = currentDatabase() AND name IN ('future_only', 'floor_ok')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, n)
+	}
+	rows.Close()
+	if !slices.Equal(tables, []string{"floor_ok"}) {
+		t.Errorf("tables after gated migrations = %v, want [floor_ok]", tables)
+	}
+	var recorded []uint32
+	rows, err = s.conn.Query(ctx, "SELECT DISTINCT version FROM schema_migrations WHERE version >= 900 ORDER BY version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var v uint32
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		recorded = append(recorded, v)
+	}
+	rows.Close()
+	// The skipped migration stays unrecorded so it applies after an upgrade.
+	if !slices.Equal(recorded, []uint32{901}) {
+		t.Errorf("recorded gated migrations = %v, want [901]", recorded)
+	}
+}

@@ -1,0 +1,428 @@
+package clickhouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/trendwatch/trendwatch/schema"
+)
+
+// ErrNotFound is returned by single-record lookups when nothing matches.
+var ErrNotFound = errors.New("not found")
+
+// DateTime's range; values outside are clamped so one odd timestamp (a
+// zero time, a year-3000 typo) cannot fail a whole batch.
+var (
+	minDateTime = time.Unix(0, 0).UTC()
+	maxDateTime = time.Unix(1<<32-1, 0).UTC()
+)
+
+func dt(t time.Time) time.Time {
+	switch {
+	case t.Before(minDateTime):
+		return minDateTime
+	case t.After(maxDateTime):
+		return maxDateTime
+	}
+	return t.UTC()
+}
+
+// lastVersion makes versions strictly increasing within a process even
+// when the clock stalls or two writes share a nanosecond.
+var lastVersion atomic.Uint64
+
+func (s *Store) nextVersion() uint64 {
+	now := uint64(s.now().UnixNano())
+	for {
+		last := lastVersion.Load()
+		v := max(now, last+1)
+		if lastVersion.CompareAndSwap(last, v) {
+			return v
+		}
+	}
+}
+
+// Domain returns the host a post links to (canonical URL first), lower
+// case, without port or a leading "www.", or "" when there is none.
+func Domain(p *schema.Post) string {
+	for _, raw := range []string{p.CanonicalURL, p.URL} {
+		if raw == "" {
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.Hostname() == "" {
+			continue
+		}
+		return strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
+	}
+	return ""
+}
+
+// postTime is when the post appeared: published, else fetched.
+func postTime(p *schema.Post) time.Time {
+	if !p.Published.IsZero() {
+		return p.Published
+	}
+	return p.Fetched
+}
+
+type batchWriter struct {
+	name  string
+	batch driver.Batch
+	rows  int
+}
+
+func (s *Store) prepare(ctx context.Context, name, q string) (*batchWriter, error) {
+	b, err := s.conn.PrepareBatch(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("cannot prepare %s insert: %w", name, err)
+	}
+	return &batchWriter{name: name, batch: b}, nil
+}
+
+func (w *batchWriter) append(vals ...any) error {
+	if err := w.batch.Append(vals...); err != nil {
+		return fmt.Errorf("cannot append %s row: %w", w.name, err)
+	}
+	w.rows++
+	return nil
+}
+
+func (w *batchWriter) send() error {
+	if w.rows == 0 {
+		return w.batch.Abort()
+	}
+	if err := w.batch.Send(); err != nil {
+		writeErrors.WithLabelValues(w.name).Inc()
+		return fmt.Errorf("cannot insert %d %s rows: %w", w.rows, w.name, err)
+	}
+	rowsWritten.WithLabelValues(w.name).Add(float64(w.rows))
+	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// WriteAnalyzed stores posts with their topic rows and fact matches, one
+// batch per table. It is idempotent: writing the same posts again stores
+// and counts each once. Posts must carry an id (validate them first); a
+// batch with an invalid post is refused whole, before anything is written.
+func (s *Store) WriteAnalyzed(ctx context.Context, items []schema.Analyzed) error {
+	if len(items) == 0 {
+		return nil
+	}
+	for i := range items {
+		if items[i].ID == "" {
+			return fmt.Errorf("cannot write analyzed post %d: post has no id", i)
+		}
+	}
+	ingested := dt(s.now())
+	// The three tables are written concurrently (each batch holds its own
+	// connection): ClickHouse has no cross-table atomicity anyway, and a
+	// partial failure is repaired by re-delivery, whose rows collapse with
+	// those already written.
+	fills := []struct {
+		name, query string
+		fill        func(*batchWriter) error
+	}{
+		{"topic_posts", qInsertTopicPosts, func(w *batchWriter) error {
+			for i := range items {
+				a := &items[i]
+				ts := dt(postTime(&a.Post))
+				minute := ts.Truncate(time.Minute)
+				domain := Domain(&a.Post)
+				for _, topic := range uniqueStrings(a.Topics) {
+					if err := w.append(topic, minute, a.ID, a.Author, a.Source, domain, a.Platform, a.Lang, ts, ingested); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}},
+		{"matches", qInsertMatches, func(w *batchWriter) error {
+			for i := range items {
+				a := &items[i]
+				for _, m := range a.Matches {
+					if m.FactID == "" {
+						continue
+					}
+					if err := w.append(a.ID, m.FactID, m.Score, m.Verdict, dt(postTime(&a.Post)), ingested); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}},
+		{"posts", qInsertPosts, func(w *batchWriter) error {
+			for i := range items {
+				a := &items[i]
+				factIDs := make([]string, 0, len(a.Matches))
+				for _, m := range a.Matches {
+					if m.FactID != "" {
+						factIDs = append(factIDs, m.FactID)
+					}
+				}
+				if err := w.append(a.ID, a.Source, a.Platform, a.URL, a.CanonicalURL, a.Author, a.Lang, a.Title, a.Text,
+					dt(postTime(&a.Post)), dt(a.Fetched), a.Engagement.Likes, a.Engagement.Shares, a.Engagement.Replies,
+					uniqueStrings(a.Topics), uniqueStrings(factIDs), ingested); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+	}
+	errs := make([]error, len(fills))
+	var wg sync.WaitGroup
+	for i, f := range fills {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w, err := s.prepare(ctx, f.name, f.query)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			if err := f.fill(w); err != nil {
+				w.batch.Abort()
+				errs[i] = err
+				return
+			}
+			errs[i] = w.send()
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// uniqueStrings returns the distinct non-empty values, sorted (never nil).
+func uniqueStrings(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	j := 0
+	for i := range out {
+		if i == 0 || out[i] != out[i-1] {
+			out[j] = out[i]
+			j++
+		}
+	}
+	return out[:j]
+}
+
+// WriteFacts stores new versions of facts; the latest write of an id wins.
+func (s *Store) WriteFacts(ctx context.Context, facts []schema.Fact) error {
+	if len(facts) == 0 {
+		return nil
+	}
+	for i := range facts {
+		if err := facts[i].Validate(); err != nil {
+			return fmt.Errorf("cannot write fact %d (%q): %w", i, facts[i].ID, err)
+		}
+	}
+	b, err := s.prepare(ctx, "facts", qInsertFacts)
+	if err != nil {
+		return err
+	}
+	for i := range facts {
+		f := &facts[i]
+		langs := make([]string, 0, len(f.Translations))
+		for l := range f.Translations {
+			langs = append(langs, l)
+		}
+		sort.Strings(langs)
+		texts := make([]string, len(langs))
+		for j, l := range langs {
+			texts[j] = f.Translations[l]
+		}
+		if err := b.append(f.ID, f.Claim, f.Title, f.Summary, f.Lang, f.Verdict, f.Rating, f.Publisher, f.URL,
+			dt(f.Date), nonNil(f.Tags), langs, texts, dt(f.Updated), uint8(0), s.nextVersion()); err != nil {
+			b.batch.Abort()
+			return err
+		}
+	}
+	return b.send()
+}
+
+// DeleteFact records a deletion of the fact; it disappears from Facts and
+// Fact. Deleting an unknown id is not an error (deletes are re-delivered).
+func (s *Store) DeleteFact(ctx context.Context, id string) error {
+	if id == "" {
+		return errors.New("cannot delete fact: empty id")
+	}
+	b, err := s.prepare(ctx, "facts", qInsertFacts)
+	if err != nil {
+		return err
+	}
+	if err := b.append(id, "", "", "", "", "", "", "", "", minDateTime, []string{}, []string{}, []string{},
+		dt(s.now()), uint8(1), s.nextVersion()); err != nil {
+		b.batch.Abort()
+		return err
+	}
+	return b.send()
+}
+
+// WriteAlerts stores alerts by key; re-delivered alerts collapse. Case
+// commands (alerts with Command set) are not alerts and are skipped.
+func (s *Store) WriteAlerts(ctx context.Context, alerts []schema.Alert) error {
+	b, err := s.prepare(ctx, "alerts", qInsertAlerts)
+	if err != nil {
+		return err
+	}
+	ingested := dt(s.now())
+	for i := range alerts {
+		a := &alerts[i]
+		if a.Command != nil {
+			continue
+		}
+		if a.Key == "" {
+			b.batch.Abort()
+			return fmt.Errorf("cannot write alert %d: no key", i)
+		}
+		if err := b.append(a.Key, a.FactID, a.PostID, a.Verdict, a.Claim, a.FactURL, a.Score, a.Lang, a.Platform,
+			a.Source, a.Author, a.PostURL, a.PostTitle, a.PostText, dt(a.Published), dt(a.Detected), ingested); err != nil {
+			b.batch.Abort()
+			return err
+		}
+	}
+	return b.send()
+}
+
+// PutSource stores a source (a new version of it when it exists).
+func (s *Store) PutSource(ctx context.Context, src schema.Source) error {
+	if src.ID == "" {
+		return errors.New("cannot put source: empty id")
+	}
+	return s.writeSource(ctx, src, 0)
+}
+
+// DeleteSource removes a source from Sources.
+func (s *Store) DeleteSource(ctx context.Context, id string) error {
+	if id == "" {
+		return errors.New("cannot delete source: empty id")
+	}
+	return s.writeSource(ctx, schema.Source{ID: id}, 1)
+}
+
+func (s *Store) writeSource(ctx context.Context, src schema.Source, deleted uint8) error {
+	keys := make([]string, 0, len(src.Options))
+	for k := range src.Options {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	vals := make([]string, len(keys))
+	for i, k := range keys {
+		vals[i] = src.Options[k]
+	}
+	var enabled uint8
+	if src.Enabled {
+		enabled = 1
+	}
+	b, err := s.prepare(ctx, "sources", qInsertSources)
+	if err != nil {
+		return err
+	}
+	if err := b.append(src.ID, src.Kind, src.URL, src.Name, src.Lang, src.Interval.Milliseconds(), enabled, keys, vals,
+		dt(src.Created), deleted, s.nextVersion()); err != nil {
+		b.batch.Abort()
+		return err
+	}
+	return b.send()
+}
+
+// PutSourceStatus stores a collector's latest report for a source.
+func (s *Store) PutSourceStatus(ctx context.Context, st schema.SourceStatus) error {
+	if st.SourceID == "" {
+		return errors.New("cannot put source status: empty source id")
+	}
+	b, err := s.prepare(ctx, "source_status", qInsertSourceStatus)
+	if err != nil {
+		return err
+	}
+	if err := b.append(st.SourceID, dt(st.LastAttempt), dt(st.LastSuccess), st.LastError, dt(st.LastErrorAt),
+		int64(st.Failures), st.ItemsPerDay, dt(st.NextPoll), int64(st.LastNewItems), s.nextVersion()); err != nil {
+		b.batch.Abort()
+		return err
+	}
+	return b.send()
+}
+
+// CaseRow is one version of a case as the alerter persists it.
+type CaseRow struct {
+	ID       string
+	FactID   string
+	State    string
+	Severity string
+	Opened   time.Time
+	Updated  time.Time
+	// Version orders writes of a case: the highest wins. Zero lets the store
+	// pick one (the write time), which suits a single writer per case.
+	Version uint64
+	Body    string // the case as JSON, owned by the alerter
+}
+
+// PutCase stores a version of a case.
+func (s *Store) PutCase(ctx context.Context, c CaseRow) error {
+	if c.ID == "" {
+		return errors.New("cannot put case: empty id")
+	}
+	if c.Version == 0 {
+		c.Version = s.nextVersion()
+	}
+	b, err := s.prepare(ctx, "cases", qInsertCases)
+	if err != nil {
+		return err
+	}
+	if err := b.append(c.ID, c.FactID, c.State, c.Severity, dt(c.Opened), dt(c.Updated), c.Version, c.Body); err != nil {
+		b.batch.Abort()
+		return err
+	}
+	return b.send()
+}
+
+// CaseEvent is one entry of a case's history.
+type CaseEvent struct {
+	CaseID string
+	// ID makes appends idempotent (a re-delivered command appends once);
+	// empty derives it from the other fields.
+	ID     string
+	Time   time.Time
+	Actor  string
+	Action string
+	Detail string
+}
+
+// AppendCaseEvent adds an event to a case's history, once per event id.
+func (s *Store) AppendCaseEvent(ctx context.Context, e CaseEvent) error {
+	if e.CaseID == "" {
+		return errors.New("cannot append case event: empty case id")
+	}
+	if e.ID == "" {
+		e.ID = schema.AlertKey(e.CaseID, fmt.Sprintf("%d\x00%s\x00%s\x00%s", e.Time.UnixNano(), e.Actor, e.Action, e.Detail))
+	}
+	b, err := s.prepare(ctx, "case_events", qInsertCaseEvents)
+	if err != nil {
+		return err
+	}
+	if err := b.append(e.CaseID, e.ID, dt(e.Time), e.Actor, e.Action, e.Detail); err != nil {
+		b.batch.Abort()
+		return err
+	}
+	return b.send()
+}
