@@ -6,6 +6,7 @@ package enrich
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/trendwatch/trendwatch/analyze/claims"
 	"github.com/trendwatch/trendwatch/analyze/text"
@@ -66,7 +67,13 @@ func (e *Enricher) Enrich(p schema.Post) schema.Analyzed {
 	if p.Title != "" && !strings.HasPrefix(p.Text, p.Title) {
 		body = p.Title + "\n" + p.Text
 	}
-	doc := text.Analyze(body, p.Lang)
+	hint := p.Lang
+	if hint == "" && len(body) > langSample {
+		// Language identification costs time in proportion to the text; a
+		// few hundred bytes decide it as well as a whole article does.
+		hint = text.DetectLang(prefix(body, langSample))
+	}
+	doc := text.Analyze(body, hint)
 	p.Lang = doc.Lang
 	a := schema.Analyzed{Post: p}
 	var factIDs []string
@@ -81,6 +88,20 @@ func (e *Enricher) Enrich(p schema.Post) schema.Analyzed {
 	}
 	a.Topics = e.opts.Keys(p, doc, factIDs)
 	return a
+}
+
+// langSample is how much of a long text language identification reads.
+const langSample = 600
+
+// prefix returns at most n bytes of s, cut at a rune boundary.
+func prefix(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // Alerting implements worker.Enricher: the matches whose verdict alerts and
