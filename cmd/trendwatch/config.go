@@ -52,6 +52,7 @@ type config struct {
 
 	AnalyzeGroup  string
 	AlertGroup    string
+	TrendsGroup   string
 	BatchSize     int
 	BatchLinger   time.Duration
 	Workers       int
@@ -121,6 +122,7 @@ func bindConfig(fs *flag.FlagSet) *config {
 
 	fs.StringVar(&c.AnalyzeGroup, "analyze-group", "trendwatch-analyze", "consumer group of analyzer workers")
 	fs.StringVar(&c.AlertGroup, "alert-group", "trendwatch-alert", "consumer group of alerters")
+	fs.StringVar(&c.TrendsGroup, "trends-group", "trendwatch-trends", "consumer group of the velocity stage (topic events by key)")
 	fs.IntVar(&c.BatchSize, "batch-size", 2000, "maximum posts per analyzer batch (one ClickHouse insert)")
 	fs.DurationVar(&c.BatchLinger, "batch-linger", 200*time.Millisecond, "maximum wait to fill an analyzer batch")
 	fs.IntVar(&c.Workers, "workers", 0, "enrichment goroutines per analyzer; 0 means one per CPU")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/trendwatch/trendwatch/analyze/claims"
 	"github.com/trendwatch/trendwatch/analyze/enrich"
+	"github.com/trendwatch/trendwatch/analyze/trends"
 	"github.com/trendwatch/trendwatch/analyze/worker"
 	"github.com/trendwatch/trendwatch/bus"
 	"github.com/trendwatch/trendwatch/schema"
@@ -59,6 +60,10 @@ func analyzeStage(c *config, in *infra) ([]actor, *enrich.Enricher, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	velocity, err := worker.NewTrends(worker.TrendOptions{Bus: in.bus, Group: c.TrendsGroup, Config: trends.DefaultConfig(), Sink: in.store}, log)
+	if err != nil {
+		return nil, nil, err
+	}
 	actors := []actor{
 		{"facts-follower", follower.Run},
 		{"analyze", func(ctx context.Context) error {
@@ -71,6 +76,7 @@ func analyzeStage(c *config, in *infra) ([]actor, *enrich.Enricher, error) {
 			return w.Run(ctx)
 		}},
 		{"facts-mirror", mirror.Run},
+		{"trends", velocity.Run},
 	}
 	return actors, en, nil
 }
