@@ -179,6 +179,15 @@ func newFixture(t *testing.T) *fixture {
 }
 
 func (fx *fixture) serveFeed(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/other.xml" {
+		// A second outlet republishing the metro article (feed item g6 and
+		// crawled page a1): one post, whoever brings it.
+		w.Header().Set("Content-Type", "application/atom+xml")
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Aggregator</title><id>urn:agg</id><updated>%s</updated>
+<entry><id>urn:agg:1</id><title>Metro budget approved</title><link href="%s/articles/a1.html?utm_source=agg&amp;utm_medium=rss"/><updated>%s</updated><summary>Council approves the metro line budget.</summary></entry></feed>`,
+			time.Now().UTC().Format(time.RFC3339), fx.site.URL, time.Now().UTC().Add(-8*time.Minute).Format(time.RFC3339))
+		return
+	}
 	if r.URL.Path != "/feed.xml" {
 		http.NotFound(w, r)
 		return
@@ -232,7 +241,8 @@ func (fx *fixture) serveSite(w http.ResponseWriter, r *http.Request) {
 }
 
 // expectedIDs are the post ids the scenario must store: every feed item,
-// and the crawled a2 (a1 is the same article as feed item g6).
+// and the crawled a2 (a1 is the same article as feed item g6 and as the
+// second feed's only entry).
 func (fx *fixture) expectedIDs(t *testing.T) map[string]bool {
 	t.Helper()
 	ids := map[string]bool{}
@@ -352,6 +362,9 @@ func runScenario(t *testing.T, api string, fx *fixture, rc *receiver, countPosts
 	time.Sleep(1500 * time.Millisecond)
 	if code, body := postJSON(t, api+"/api/v1/sources", map[string]any{"kind": "feed", "url": fx.feedURL, "interval": int64(2 * time.Second)}); code != http.StatusCreated {
 		t.Fatalf("POST feed source: %d %s", code, body)
+	}
+	if code, body := postJSON(t, api+"/api/v1/sources", map[string]any{"kind": "feed", "url": fx.feed.URL + "/other.xml", "interval": int64(2 * time.Second)}); code != http.StatusCreated {
+		t.Fatalf("POST second feed: %d %s", code, body)
 	}
 	if code, body := postJSON(t, api+"/api/v1/sources", map[string]any{"kind": "crawl", "url": fx.site.URL + "/", "interval": int64(3 * time.Second), "options": map[string]string{"depth": "2"}}); code != http.StatusCreated {
 		t.Fatalf("POST crawl source: %d %s", code, body)
