@@ -7,15 +7,19 @@ package social
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
-	"unicode"
+
+	"github.com/trendwatch/trendwatch/ingest/fetch"
 )
 
 // Backoff returns the wait before reconnect attempt n (1-based): base,
@@ -127,4 +131,34 @@ func Fold(s string) string {
 	}
 	// Trim last: removing a leading combining mark can expose a space.
 	return strings.TrimSpace(strings.NewReplacer("đ", "d", "ð", "d").Replace(out))
+}
+
+// PollLoop calls poll every interval until ctx ends. Failures back off
+// exponentially up to maxBackoff, or longer when the server asked for it
+// with Retry-After; a successful poll may ask for a longer wait (a feed's
+// Cache-Control) through its returned duration. Every polling connector
+// shares this loop so they all behave alike towards the sites they read.
+func PollLoop(ctx context.Context, name string, interval, maxBackoff time.Duration, log *slog.Logger, poll func(ctx context.Context) (time.Duration, error)) error {
+	failures := 0
+	for {
+		wait := interval
+		if next, err := poll(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			failures++
+			wait = Backoff(failures, interval, maxBackoff)
+			var se *fetch.StatusError
+			if errors.As(err, &se) && se.RetryAfter > wait {
+				wait = se.RetryAfter
+			}
+			log.Warn(name+" poll failed", slog.Int("failures", failures), slog.Duration("retry_in", wait), slog.Any("err", err))
+		} else {
+			failures = 0
+			wait = max(wait, next)
+		}
+		if Sleep(ctx, wait) != nil {
+			return nil
+		}
+	}
 }

@@ -103,27 +103,9 @@ func New(opts Options, logger *slog.Logger) (*Connector, error) {
 
 // Run polls until ctx ends; errors back off (honouring Retry-After).
 func (c *Connector) Run(ctx context.Context) error {
-	failures := 0
-	for {
-		wait := c.opts.Interval
-		if err := c.Poll(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			failures++
-			wait = social.Backoff(failures, c.opts.Interval, c.opts.MaxBackoff)
-			var se *fetch.StatusError
-			if errors.As(err, &se) && se.RetryAfter > wait {
-				wait = se.RetryAfter
-			}
-			c.log.Warn("reddit poll failed", slog.Int("failures", failures), slog.Duration("retry_in", wait), slog.Any("err", err))
-		} else {
-			failures = 0
-		}
-		if social.Sleep(ctx, wait) != nil {
-			return nil
-		}
-	}
+	return social.PollLoop(ctx, "reddit", c.opts.Interval, c.opts.MaxBackoff, c.log, func(ctx context.Context) (time.Duration, error) {
+		return 0, c.Poll(ctx)
+	})
 }
 
 // Poll fetches the listing once and publishes unseen posts, oldest first.

@@ -82,27 +82,9 @@ func New(opts Options, logger *slog.Logger) (*Connector, error) {
 
 // Run polls until ctx ends, backing off on errors.
 func (c *Connector) Run(ctx context.Context) error {
-	failures := 0
-	for {
-		wait := c.opts.Interval
-		if err := c.Poll(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			failures++
-			wait = social.Backoff(failures, c.opts.Interval, c.opts.MaxBackoff)
-			var se *fetch.StatusError
-			if errors.As(err, &se) && se.RetryAfter > wait {
-				wait = se.RetryAfter
-			}
-			c.log.Warn("telegram poll failed", slog.Int("failures", failures), slog.Duration("retry_in", wait), slog.Any("err", err))
-		} else {
-			failures = 0
-		}
-		if social.Sleep(ctx, wait) != nil {
-			return nil
-		}
-	}
+	return social.PollLoop(ctx, "telegram", c.opts.Interval, c.opts.MaxBackoff, c.log, func(ctx context.Context) (time.Duration, error) {
+		return 0, c.Poll(ctx)
+	})
 }
 
 // Poll reads the channel page once and publishes unseen messages.

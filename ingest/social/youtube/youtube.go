@@ -98,28 +98,7 @@ func New(opts Options, logger *slog.Logger) (*Connector, error) {
 
 // Run polls until ctx ends, backing off on errors.
 func (c *Connector) Run(ctx context.Context) error {
-	failures := 0
-	for {
-		wait := c.opts.Interval
-		if next, err := c.Poll(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			failures++
-			wait = social.Backoff(failures, c.opts.Interval, c.opts.MaxBackoff)
-			var se *fetch.StatusError
-			if errors.As(err, &se) && se.RetryAfter > wait {
-				wait = se.RetryAfter
-			}
-			c.log.Warn("youtube poll failed", slog.Int("failures", failures), slog.Duration("retry_in", wait), slog.Any("err", err))
-		} else {
-			failures = 0
-			wait = max(wait, next)
-		}
-		if social.Sleep(ctx, wait) != nil {
-			return nil
-		}
-	}
+	return social.PollLoop(ctx, "youtube", c.opts.Interval, c.opts.MaxBackoff, c.log, c.Poll)
 }
 
 // Poll fetches the feed once (conditionally) and publishes new videos. It
