@@ -41,6 +41,33 @@ func (t *Tree) eval(x []float64) float64 {
 	return 0
 }
 
+// maxEval is the largest value the tree can return for an x that agrees
+// with the known features (clamped to lo..hi); an unknown feature follows
+// every branch its range allows.
+func (t *Tree) maxEval(x []float64, known []bool, lo, hi []float64, i, depth int) float64 {
+	if i < 0 || i >= len(t.Nodes) || depth > 64 {
+		return 0
+	}
+	n := &t.Nodes[i]
+	if n.Leaf {
+		return n.Value
+	}
+	if known[n.Feature] {
+		if min(max(x[n.Feature], lo[n.Feature]), hi[n.Feature]) <= n.Threshold {
+			return t.maxEval(x, known, lo, hi, n.Left, depth+1)
+		}
+		return t.maxEval(x, known, lo, hi, n.Right, depth+1)
+	}
+	best := math.Inf(-1)
+	if lo[n.Feature] <= n.Threshold {
+		best = t.maxEval(x, known, lo, hi, n.Left, depth+1)
+	}
+	if hi[n.Feature] > n.Threshold {
+		best = max(best, t.maxEval(x, known, lo, hi, n.Right, depth+1))
+	}
+	return best
+}
+
 // boostParams control gradient boosting of trees on top of the logistic
 // margin: the linear model carries the main effects, the trees add the
 // interactions it cannot express ("high BM25 but no shared number").

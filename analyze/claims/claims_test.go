@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/trendwatch/trendwatch/analyze/text"
 	"github.com/trendwatch/trendwatch/schema"
 )
 
@@ -200,12 +201,28 @@ func FuzzMatch(f *testing.F) {
 	ix := buildIndex(smallFacts)
 	f.Add("Bill Gates microchip", "")
 	f.Add("Hà Nội \xff", "vi")
+	pruned := NewIndex(Options{MinScore: 0.3})
+	for _, fc := range smallFacts {
+		pruned.Upsert(fc)
+	}
 	f.Fuzz(func(t *testing.T, s, hint string) {
 		rs := ix.Match(s, hint, 3)
 		for i, r := range rs {
 			if r.Score < 0 || r.Score > 1 || math.IsNaN(r.Score) || i > 0 && rs[i-1].Score < r.Score {
 				t.Fatalf("bad results %+v", rs)
 			}
+		}
+		// The pruned path returns exactly the results reaching its floor.
+		d := text.Analyze(s, hint)
+		ps := pruned.MatchDoc(d, 3)
+		n := 0
+		for _, r := range ix.MatchDoc(d, 3) {
+			if r.Score >= 0.3 {
+				n++
+			}
+		}
+		if len(ps) != n {
+			t.Fatalf("pruned %+v, unpruned %+v", ps, rs)
 		}
 	})
 }

@@ -1,74 +1,31 @@
 package claims
 
 import (
-	"encoding/csv"
-	"encoding/json"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
+	"github.com/trendwatch/trendwatch/analyze/facts"
 	"github.com/trendwatch/trendwatch/internal/testdata"
 	"github.com/trendwatch/trendwatch/schema"
 )
 
-// The CheckThat! readers below are private to the tests until
-// analyze/facts (owned elsewhere) provides facts.Load.
-
-func readCheckThat2020(tb testing.TB, path string) []schema.Fact {
+// loadFacts reads a facts file with analyze/facts, failing the test on
+// any bad record: the shared research files are expected to be clean.
+func loadFacts(tb testing.TB, path string) []schema.Fact {
 	tb.Helper()
-	f, err := os.Open(path)
+	fs, bad, err := facts.Load(path, "")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.Comma, r.LazyQuotes, r.FieldsPerRecord = '\t', true, -1
-	var out []schema.Fact
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if len(rec) < 3 || rec[1] == "vclaim" {
-			continue
-		}
-		out = append(out, schema.Fact{ID: rec[0], Claim: rec[1], Title: rec[2], Lang: "en"})
+	if len(bad) > 0 {
+		tb.Fatalf("%s: %d bad records, first %v", path, len(bad), bad[0])
 	}
-	return out
+	return fs
 }
 
-func readCheckThat2022(tb testing.TB, path string) []schema.Fact {
-	tb.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var out []schema.Fact
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		var r struct {
-			Title, Subtitle, Author, Date string
-			ID                            string `json:"vclaim_id"`
-			Claim                         string `json:"vclaim"`
-		}
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			tb.Fatal(err)
-		}
-		f := schema.Fact{ID: r.ID, Claim: r.Claim, Title: r.Title, Summary: r.Subtitle, Publisher: r.Author, Lang: "en"}
-		f.Date, _ = time.Parse("2 January 2006", r.Date)
-		out = append(out, f)
-	}
-	return out
-}
+func readCheckThat2020(tb testing.TB, path string) []schema.Fact { return loadFacts(tb, path) }
+func readCheckThat2022(tb testing.TB, path string) []schema.Fact { return loadFacts(tb, path) }
 
 func readQueriesFile(tb testing.TB, path string) []Query {
 	tb.Helper()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 )
 
 // Model is a logistic-regression re-ranker over standardised candidate
@@ -20,6 +21,11 @@ type Model struct {
 	Bias     float64   `json:"bias"`
 	// Trees are boosted on top of the linear margin (see boost.go).
 	Trees []Tree `json:"trees,omitempty"`
+	// Lo and Hi are each feature's range in training. Score clamps to it
+	// (a linear model extrapolates wildly outside what it saw), which
+	// also makes UpperBound exact.
+	Lo []float64 `json:"lo,omitempty"`
+	Hi []float64 `json:"hi,omitempty"`
 
 	// scaled and offset fold the standardisation into the weights, set
 	// by ParseModel so scoring is one dot product.
@@ -74,6 +80,14 @@ func ParseModel(b []byte) (*Model, error) {
 			return nil, fmt.Errorf("model feature %d is %q, want %q", i, f, featureNames[i])
 		}
 	}
+	if len(m.Lo) != len(m.Hi) || len(m.Lo) != 0 && len(m.Lo) != nFeatures {
+		return nil, fmt.Errorf("model has %d/%d feature bounds, want %d", len(m.Lo), len(m.Hi), nFeatures)
+	}
+	for i := range m.Lo {
+		if !(m.Lo[i] <= m.Hi[i]) {
+			return nil, fmt.Errorf("model feature %d has bounds %g > %g", i, m.Lo[i], m.Hi[i])
+		}
+	}
 	for ti, t := range m.Trees {
 		if len(t.Nodes) == 0 {
 			return nil, fmt.Errorf("model tree %d is empty", ti)
@@ -113,11 +127,56 @@ func LoadModel(path string) (*Model, error) {
 
 // Score returns the calibrated probability for feature vector x.
 func (m *Model) Score(x []float64) float64 {
+	if len(m.Lo) == len(x) {
+		var c [nFeatures]float64
+		for i, v := range x {
+			c[i] = min(max(v, m.Lo[i]), m.Hi[i])
+		}
+		x = c[:len(x)]
+	}
 	z := m.margin(x)
 	for i := range m.Trees {
 		z += m.Trees[i].eval(x)
 	}
 	return 1 / (1 + math.Exp(-z))
+}
+
+// UpperBound returns the highest Score any x' can get that agrees with x
+// on the known features, the others ranging over the training range. It
+// is exact for the linear part and walks both branches of a tree split on
+// an unknown feature. A model without ranges cannot bound: it returns 1.
+func (m *Model) UpperBound(x []float64, known []bool) float64 {
+	if len(m.Lo) != len(x) || len(m.scaled) != len(x) {
+		return 1
+	}
+	z := m.offset
+	for i, w := range m.scaled {
+		switch {
+		case known[i]:
+			z += w * min(max(x[i], m.Lo[i]), m.Hi[i])
+		case w > 0:
+			z += w * m.Hi[i]
+		default:
+			z += w * m.Lo[i]
+		}
+	}
+	for i := range m.Trees {
+		z += m.Trees[i].maxEval(x, known, m.Lo, m.Hi, 0, 0)
+	}
+	return 1 / (1 + math.Exp(-z))
+}
+
+// setRange records each feature's range over the training rows.
+func (m *Model) setRange(X [][]float64) {
+	if len(X) == 0 {
+		return
+	}
+	m.Lo, m.Hi = slices.Clone(X[0]), slices.Clone(X[0])
+	for _, x := range X {
+		for j, v := range x {
+			m.Lo[j], m.Hi[j] = min(m.Lo[j], v), max(m.Hi[j], v)
+		}
+	}
 }
 
 // margin is the linear part of the log-odds.

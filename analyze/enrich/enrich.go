@@ -28,6 +28,9 @@ type Options struct {
 	Keys func(p schema.Post, doc text.Doc, factIDs []string) []string
 }
 
+// DefaultStoreMin is the confidence from which a match is stored.
+const DefaultStoreMin = 0.3
+
 // Enricher implements the analyzer's enrichment; safe for concurrent use.
 type Enricher struct {
 	opts     Options
@@ -43,7 +46,7 @@ func New(opts Options) *Enricher {
 		opts.Verdicts = []string{schema.VerdictFalse, schema.VerdictMisleading}
 	}
 	if opts.StoreMin <= 0 {
-		opts.StoreMin = 0.3
+		opts.StoreMin = DefaultStoreMin
 	}
 	if opts.TopK <= 0 {
 		opts.TopK = 3
@@ -78,7 +81,7 @@ func (e *Enricher) Enrich(p schema.Post) schema.Analyzed {
 	a := schema.Analyzed{Post: p}
 	var factIDs []string
 	if e.opts.Index.Len() > 0 {
-		for _, r := range e.opts.Index.Match(body, doc.Lang, e.opts.TopK) {
+		for _, r := range e.opts.Index.MatchDoc(doc, e.opts.TopK) {
 			if r.Score < e.opts.StoreMin {
 				continue
 			}

@@ -3,17 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/trendwatch/trendwatch/analyze/claims"
+	"github.com/trendwatch/trendwatch/analyze/facts"
 	"github.com/trendwatch/trendwatch/schema"
 )
 
@@ -161,84 +158,17 @@ func runEvalMatch(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
-// loadFacts reads the CheckThat! fact files (2020 TSV, 2022 JSONL). Both
-// editions are English-only by definition, so Lang is set rather than
-// guessed from a short claim.
-// TODO(facts): replace with facts.Load once analyze/facts lands; it adds
-// ClaimReview, Google Fact Check and generic CSV/TSV.
+// loadFacts reads a facts file in any format analyze/facts imports
+// (detected unless format is set). Bad records are skipped, as the import
+// command does, but a file where every record is bad is an error: it is
+// almost certainly the wrong file.
 func loadFacts(path, format string) ([]schema.Fact, error) {
-	b, err := os.ReadFile(path)
+	fs, bad, err := facts.Load(path, format)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read facts: %w", err)
 	}
-	if format == "" {
-		format = "checkthat2020"
-		if t := strings.TrimSpace(string(b)); strings.HasPrefix(t, "{") {
-			format = "checkthat2022"
-		}
+	if len(fs) == 0 && len(bad) > 0 {
+		return nil, fmt.Errorf("%s: no usable facts; first error: %w", path, bad[0])
 	}
-	switch format {
-	case "checkthat2022":
-		return parseCheckThat2022(b, path)
-	case "checkthat2020":
-		return parseCheckThat2020(b, path)
-	}
-	return nil, usagef("unknown facts format %q (want checkthat2020 or checkthat2022)", format)
-}
-
-func parseCheckThat2022(b []byte, path string) ([]schema.Fact, error) {
-	var out []schema.Fact
-	for i, line := range strings.Split(string(b), "\n") {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		var r struct {
-			Title, Subtitle, Author, Date string
-			VclaimID                      string `json:"vclaim_id"`
-			Vclaim                        string `json:"vclaim"`
-		}
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", path, i+1, err)
-		}
-		f := schema.Fact{ID: r.VclaimID, Claim: r.Vclaim, Title: r.Title, Summary: r.Subtitle, Publisher: r.Author, Lang: "en"}
-		if t, err := time.Parse("2 January 2006", strings.TrimSpace(r.Date)); err == nil {
-			f.Date = t
-		}
-		if f.Validate() == nil {
-			out = append(out, f)
-		}
-	}
-	return out, nil
-}
-
-func parseCheckThat2020(b []byte, path string) ([]schema.Fact, error) {
-	r := csv.NewReader(strings.NewReader(string(b)))
-	r.Comma = '\t'
-	r.LazyQuotes = true
-	r.FieldsPerRecord = -1
-	var out []schema.Fact
-	for first := true; ; first = false {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if first && len(rec) > 1 && rec[1] == "vclaim" {
-			continue
-		}
-		if len(rec) < 2 {
-			line, _ := r.FieldPos(0)
-			return nil, fmt.Errorf("%s line %d: want vclaim_id<TAB>vclaim<TAB>title", path, line)
-		}
-		f := schema.Fact{ID: strings.TrimSpace(rec[0]), Claim: rec[1], Lang: "en"}
-		if len(rec) > 2 {
-			f.Title = rec[2]
-		}
-		if f.Validate() == nil {
-			out = append(out, f)
-		}
-	}
-	return out, nil
+	return fs, nil
 }

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
+
+	"github.com/trendwatch/trendwatch/schema"
 
 	"github.com/trendwatch/trendwatch/analyze/claims"
 )
@@ -15,12 +20,16 @@ func init() {
 	register("train", "train a learned component (train match: the claim re-ranker)", func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 			fmt.Fprintln(stdout, "Usage: trendwatch train match --facts F1,F2 --queries Q1,Q2 --qrels R1,R2 --out FILE")
+			fmt.Fprintln(stdout, "       trendwatch train background --facts F1,F2 --texts GLOB1,GLOB2 --out FILE")
 			return nil
 		}
-		if args[0] != "match" {
-			return usagef("unknown training %q (want match)", args[0])
+		switch args[0] {
+		case "match":
+			return runTrainMatch(ctx, args[1:], stdout, stderr)
+		case "background":
+			return runTrainBackground(ctx, args[1:], stdout, stderr)
 		}
-		return runTrainMatch(ctx, args[1:], stdout, stderr)
+		return usagef("unknown training %q (want match or background)", args[0])
 	})
 }
 
@@ -34,6 +43,7 @@ func runTrainMatch(_ context.Context, args []string, stdout, stderr io.Writer) e
 	out := fs.String("out", "analyze/claims/model.json", "where to write the model")
 	folds := fs.Int("folds", 5, "cross-validation folds for choosing the L2 penalty and boosting rounds")
 	cands := fs.Int("candidates", 40, "first-stage candidates re-ranked per post")
+	newsF := fs.String("news", "", "comma-separated globs of Vietnamese news JSONL (vi-news format) whose headline rewrites form one more training set (TRAIN days only)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -61,6 +71,30 @@ func runTrainMatch(_ context.Context, args []string, stdout, stderr io.Writer) e
 			return fmt.Errorf("%s: %w", rl[i], err)
 		}
 		sets = append(sets, claims.TrainSet{Name: fl[i], Facts: facts, Queries: qs, Qrels: qrels})
+	}
+	if *newsF != "" {
+		var items []claims.NewsItem
+		for _, g := range split(*newsF) {
+			paths, err := filepath.Glob(g)
+			if err != nil || len(paths) == 0 {
+				return fmt.Errorf("news %q: no files match", g)
+			}
+			slices.Sort(paths)
+			for _, p := range paths {
+				f, err := os.Open(p)
+				if err != nil {
+					return fmt.Errorf("cannot open news: %w", err)
+				}
+				its, err := claims.ReadNewsItems(f)
+				f.Close()
+				if err != nil {
+					return fmt.Errorf("%s: %w", p, err)
+				}
+				items = append(items, its...)
+			}
+		}
+		facts, qs, qrels, _ := claims.NewsRewrites(items, items, "vi")
+		sets = append(sets, claims.TrainSet{Name: "news", Facts: facts, Queries: qs, Qrels: qrels})
 	}
 	m, err := claims.Train(sets, claims.TrainOptions{Folds: *folds, Candidates: *cands,
 		Command: "trendwatch train match " + strings.Join(args, " ")})
@@ -100,4 +134,85 @@ func readQueriesFile(path string) ([]claims.Query, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return qs, nil
+}
+
+// runTrainBackground builds the background document-frequency table the
+// claims index mixes with live statistics (see claims.Background).
+func runTrainBackground(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("train background", stderr)
+	factsF := fs.String("facts", "", "comma-separated facts files (any importable format)")
+	textsF := fs.String("texts", "", "comma-separated globs of JSONL files whose title/summary/text fields are background text (language detected)")
+	minDF := fs.Int("min-df", 2, "drop terms in fewer documents than this in every language")
+	out := fs.String("out", "analyze/claims/background.tsv.gz", "where to write the table")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *factsF == "" && *textsF == "" {
+		return usagef("--facts or --texts is required")
+	}
+	var all []schema.Fact
+	for _, p := range split(*factsF) {
+		fs, err := loadFacts(p, "")
+		if err != nil {
+			return err
+		}
+		all = append(all, fs...)
+	}
+	var texts []claims.BackgroundText
+	for _, g := range split(*textsF) {
+		paths, err := filepath.Glob(g)
+		if err != nil || len(paths) == 0 {
+			return fmt.Errorf("texts %q: no files match", g)
+		}
+		slices.Sort(paths)
+		for _, p := range paths {
+			ts, err := readBackgroundTexts(p)
+			if err != nil {
+				return err
+			}
+			texts = append(texts, ts...)
+		}
+	}
+	bg := claims.BuildBackground(all, texts, *minDF)
+	bg.Command = "trendwatch train background " + strings.Join(args, " ")
+	f, err := os.Create(*out)
+	if err != nil {
+		return fmt.Errorf("cannot create background: %w", err)
+	}
+	if _, err := bg.WriteTo(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("cannot write background: %w", err)
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d terms; documents en %d, fr %d, vi %d\n", *out, bg.Terms(), bg.Docs[0], bg.Docs[1], bg.Docs[2])
+	return nil
+}
+
+// readBackgroundTexts reads a JSONL file, one text per line from its
+// title, summary and text fields.
+func readBackgroundTexts(path string) ([]claims.BackgroundText, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open texts: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 4<<20)
+	var out []claims.BackgroundText
+	for line := 1; sc.Scan(); line++ {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		var r struct{ Title, Summary, Text, Lang string }
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", path, line, err)
+		}
+		out = append(out, claims.BackgroundText{Lang: r.Lang, Text: strings.TrimSpace(r.Title + "\n" + r.Summary + "\n" + r.Text)})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", path, err)
+	}
+	return out, nil
 }

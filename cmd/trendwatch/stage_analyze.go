@@ -32,8 +32,10 @@ var (
 // published before it), and the ClickHouse mirror of facts.
 func analyzeStage(c *config, in *infra) ([]actor, *enrich.Enricher, error) {
 	th, _ := parseThresholds(c.Thresholds)
-	ix := claims.NewIndex(claims.Options{Thresholds: th})
-	en := enrich.New(enrich.Options{Index: ix, Verdicts: splitList(c.AlertVerdicts), Keys: topicKeys})
+	// MinScore lets the index skip re-ranking posts that cannot reach the
+	// confidence from which matches are stored (most of a stream).
+	ix := claims.NewIndex(claims.Options{Thresholds: th, MinScore: enrich.DefaultStoreMin})
+	en := enrich.New(enrich.Options{Index: ix, Verdicts: splitList(c.AlertVerdicts), Keys: topicKeys, StoreMin: enrich.DefaultStoreMin})
 	log := in.log.With(slog.String("stage", "analyze"))
 
 	follower := bus.NewFollower(in.bus, schema.TopicFacts, func(m kafka.Message) {
@@ -122,6 +124,8 @@ func thresholdsOf(en *enrich.Enricher, c *config) func() map[string]float64 {
 		return en.Index().Thresholds
 	}
 	th, _ := parseThresholds(c.Thresholds)
-	ix := claims.NewIndex(claims.Options{Thresholds: th})
+	// MinScore lets the index skip re-ranking posts that cannot reach the
+	// confidence from which matches are stored (most of a stream).
+	ix := claims.NewIndex(claims.Options{Thresholds: th, MinScore: enrich.DefaultStoreMin})
 	return ix.Thresholds
 }

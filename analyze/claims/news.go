@@ -1,0 +1,116 @@
+package claims
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/trendwatch/trendwatch/analyze/text"
+	"github.com/trendwatch/trendwatch/schema"
+)
+
+// NewsItem is a news item: its headline stands for a checked claim and
+// rewrites of it and of its summary for the posts restating it.
+type NewsItem struct {
+	ID      string `json:"id"`
+	Title   string `json:"title"`
+	Summary string `json:"summary"`
+}
+
+// ReadNewsItems reads JSONL news items (the vi-news format).
+func ReadNewsItems(r io.Reader) ([]NewsItem, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 4<<20)
+	var out []NewsItem
+	for line := 1; sc.Scan(); line++ {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		var it NewsItem
+		if err := json.Unmarshal(sc.Bytes(), &it); err != nil {
+			return nil, fmt.Errorf("news line %d: %w", line, err)
+		}
+		out = append(out, it)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read news: %w", err)
+	}
+	return out, nil
+}
+
+// Rewrite styles of NewsRewrites, in rotation.
+const (
+	RewriteLede             = iota // first sentence of the summary
+	RewriteLedeUnaccented          // the same without diacritics
+	RewriteHeadlineFolded          // headline, lower-case, no diacritics, first word dropped, social frame
+	RewriteHeadlineAccented        // headline, last word dropped, social frame
+	NumRewrites
+)
+
+// socialFrames wrap a restated headline as posts do.
+var socialFrames = [][2]string{{"nghe noi ", ", that khong?"}, {"Tin nóng: ", " #chiase"}, {"mn oi ", " !!"}}
+
+// NewsRewrites turns news items into a Vietnamese matching task that
+// stands in for the real one — a post, often without diacritics,
+// restating a checked claim: facts are the unique headlines of factItems
+// (language lang), posts one rewrite per item of postItems (styles in
+// rotation, see the Rewrite constants), relevant the item's own headline.
+// style[qid] gives each post's rewrite style. Post items whose headline
+// is not among the facts are skipped.
+func NewsRewrites(factItems, postItems []NewsItem, lang string) (facts []schema.Fact, queries []Query, qrels Qrels, style map[string]int) {
+	seen := map[string]string{} // normalised headline → fact id
+	for _, it := range factItems {
+		if it.Title == "" || it.ID == "" {
+			continue
+		}
+		key := text.Normalize(it.Title)
+		if _, dup := seen[key]; !dup {
+			seen[key] = it.ID
+			facts = append(facts, schema.Fact{ID: it.ID, Claim: it.Title, Lang: lang})
+		}
+	}
+	qrels, style = Qrels{}, map[string]int{}
+	for _, it := range postItems {
+		id, ok := seen[text.Normalize(it.Title)]
+		if !ok || strings.TrimSpace(it.Summary) == "" || len(strings.Fields(it.Title)) == 0 {
+			continue
+		}
+		n := len(queries)
+		st := n % NumRewrites
+		fr := socialFrames[n/NumRewrites%len(socialFrames)]
+		var s string
+		switch st {
+		case RewriteLede, RewriteLedeUnaccented:
+			s = lede(it.Summary)
+			if st == RewriteLedeUnaccented {
+				s = text.FoldDiacritics(s)
+			}
+		case RewriteHeadlineFolded:
+			w := strings.Fields(strings.ToLower(text.FoldDiacritics(it.Title)))
+			s = text.FoldDiacritics(fr[0]) + strings.Join(w[min(1, len(w)-1):], " ") + fr[1]
+		case RewriteHeadlineAccented:
+			w := strings.Fields(it.Title)
+			s = fr[0] + strings.Join(w[:max(1, len(w)-1)], " ") + fr[1]
+		}
+		qid := fmt.Sprintf("%s-%d", it.ID, n)
+		queries = append(queries, Query{ID: qid, Text: s})
+		qrels[qid] = map[string]bool{id: true}
+		style[qid] = st
+	}
+	return facts, queries, qrels, style
+}
+
+// lede returns the first sentence of a news summary (at least eight
+// words, so an initial abbreviation does not cut it short).
+func lede(s string) string {
+	s = strings.TrimSpace(s)
+	for i := 0; i < len(s); i++ {
+		if (s[i] == '.' || s[i] == '?' || s[i] == '!') && i+1 < len(s) && s[i+1] == ' ' &&
+			len(strings.Fields(s[:i])) >= 8 {
+			return s[:i+1]
+		}
+	}
+	return s
+}
