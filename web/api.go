@@ -2,12 +2,10 @@ package web
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -36,26 +34,44 @@ type Options struct {
 	Store    *clickhouse.Store
 	Facts    FactWriter    // nil makes fact writes answer 503
 	Commands CommandWriter // nil makes case actions answer 503
-	// Ingest, when set, is mounted at POST /api/v1/ingest behind auth.
+	// Ingest, when set, is mounted at POST /api/v1/ingest (admin role).
 	Ingest http.Handler
 	// Thresholds returns the per-language alert thresholds in force.
 	Thresholds func() map[string]float64
-	// APIToken guards writes; empty allows writes from loopback clients only.
+	// Routes is the alert routing configuration in force (JSON), shown on
+	// the settings page; nil for the default (every channel).
+	Routes json.RawMessage
+	// APIToken is a bootstrap bearer token with the admin role. With no
+	// token, no user and no stored API token, the server runs open:
+	// loopback clients act as admin, others are refused.
 	APIToken string
+	// Auth keeps users, tokens and sessions; nil uses Store.
+	Auth AuthStore
+	// SecureCookies marks the session cookie Secure (serve behind TLS).
+	SecureCookies bool
+	// TimeZone for times on the dashboard; nil is Asia/Ho_Chi_Minh.
+	TimeZone *time.Location
 	// NormalizeFact validates and normalises a fact from the API with the
 	// same rules as import; nil applies schema validation only.
 	NormalizeFact func(f *schema.Fact) error
 	Now           func() time.Time
+	// NoCache turns off the per-minute result cache (see cache.go), for
+	// benchmarks of cold queries.
+	NoCache bool
 }
 
-// Server is the HTTP API.
+// Server is the HTTP API and dashboard.
 type Server struct {
-	opts Options
-	log  *slog.Logger
-	mux  *http.ServeMux
+	opts   Options
+	log    *slog.Logger
+	mux    *http.ServeMux
+	auth   *authenticator
+	routes []route
+	pages  *pages
+	memo   *memo // nil when Options.NoCache
 }
 
-// New builds the API's routes.
+// New builds the API's and the dashboard's routes.
 func New(opts Options, logger *slog.Logger) (*Server, error) {
 	if opts.Store == nil {
 		return nil, errors.New("web server needs a store")
@@ -63,27 +79,37 @@ func New(opts Options, logger *slog.Logger) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{opts: opts, log: logger.With(slog.String("stage", "serve")), mux: http.NewServeMux()}
+	if opts.Auth == nil {
+		opts.Auth = opts.Store
+	}
+	if opts.TimeZone == nil {
+		tz, err := time.LoadLocation(DefaultTimeZone)
+		if err != nil {
+			return nil, fmt.Errorf("cannot load time zone %s (install tzdata): %w", DefaultTimeZone, err)
+		}
+		opts.TimeZone = tz
+	}
+	pg, err := loadPages()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: opts, log: logger.With(slog.String("stage", "serve")), mux: http.NewServeMux(), pages: pg,
+		auth: newAuthenticator(opts.Auth, opts.APIToken, opts.SecureCookies, opts.Now)}
+	if !opts.NoCache {
+		s.memo = newMemo()
+	}
 	m := s.mux
 	m.Handle("GET /metrics", promhttp.Handler())
-	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
-	m.HandleFunc("GET /readyz", s.ready)
-	m.HandleFunc("GET /api/v1/trends", s.trends)
-	m.HandleFunc("GET /api/v1/topics/{key}", s.topic)
-	m.HandleFunc("GET /api/v1/topics/{key}/spread", s.spread)
-	m.HandleFunc("GET /api/v1/facts", s.listFacts)
-	m.HandleFunc("GET /api/v1/facts/{id}", s.getFact)
-	m.Handle("POST /api/v1/facts", s.write(http.HandlerFunc(s.postFacts)))
-	m.Handle("DELETE /api/v1/facts/{id}", s.write(http.HandlerFunc(s.deleteFact)))
-	m.HandleFunc("GET /api/v1/sources", s.listSources)
-	m.Handle("POST /api/v1/sources", s.write(http.HandlerFunc(s.postSource)))
-	m.Handle("DELETE /api/v1/sources/{id}", s.write(http.HandlerFunc(s.deleteSource)))
-	m.HandleFunc("GET /api/v1/cases", s.listCases)
-	m.HandleFunc("GET /api/v1/cases/{id}", s.getCase)
-	m.Handle("POST /api/v1/cases/{id}/{action}", s.write(http.HandlerFunc(s.caseAction)))
-	m.HandleFunc("GET /api/v1/thresholds", s.thresholds)
+	s.routes = s.apiRoutes()
 	if opts.Ingest != nil {
-		m.Handle("POST /api/v1/ingest", s.write(opts.Ingest))
+		s.routes = append(s.routes, route{method: "POST", path: "/api/v1/ingest", need: permAdmin, handler: opts.Ingest.ServeHTTP,
+			summary: "Push posts (JSON array or JSONL)", body: "Object", resp: "Object", status: 202})
+	}
+	for _, rt := range s.routes {
+		m.Handle(rt.method+" "+rt.path, s.guard(rt.need, false, rt.handler))
+	}
+	for _, rt := range s.pageRoutes() {
+		m.Handle(rt.method+" "+rt.path, s.guard(rt.need, true, rt.handler))
 	}
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: %s %s", r.Method, r.URL.Path)
@@ -91,35 +117,16 @@ func New(opts Options, logger *slog.Logger) (*Server, error) {
 	return s, nil
 }
 
-// Handler returns the server with its middleware.
+// Handler returns the server with its middleware. Cross-origin protection
+// (Go 1.25's Sec-Fetch-Site/Origin check) refuses cross-site writes even
+// in open mode, where loopback clients need no credentials and a hostile
+// page in the operator's browser could otherwise post to 127.0.0.1.
 func (s *Server) Handler() http.Handler {
-	return securityHeaders(instrument(s.log, s.mux))
-}
-
-// write guards a mutating route: a bearer token when one is configured,
-// otherwise loopback clients only, so a default install is never an open
-// write endpoint on the network.
-func (s *Server) write(next http.Handler) http.Handler {
-	want := sha256.Sum256([]byte(s.opts.APIToken))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.opts.APIToken == "" {
-			host, _, _ := net.SplitHostPort(r.RemoteAddr)
-			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-				writeError(w, http.StatusForbidden, "forbidden", "writes are allowed from loopback only unless --api-token is set")
-				return
-			}
-			next.ServeHTTP(w, r)
-			return
-		}
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		got := sha256.Sum256([]byte(tok))
-		if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="trendwatch"`)
-			writeError(w, http.StatusUnauthorized, "unauthorized", "a valid bearer token is required")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusForbidden, "csrf", "cross-origin request refused")
+	}))
+	return securityHeaders(instrument(s.log, cop.Handler(s.mux)))
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
@@ -219,7 +226,7 @@ func (s *Server) trends(w http.ResponseWriter, r *http.Request) {
 	}
 	q := clickhouse.TrendsQuery{Window: win, Now: s.opts.Now(), Lang: r.URL.Query().Get("lang"),
 		Platform: r.URL.Query().Get("platform"), Limit: limit, Sort: sortBy}
-	rows, err := s.opts.Store.Trends(r.Context(), q)
+	rows, err := s.trendsCached(r.Context(), q)
 	if err != nil {
 		s.storeError(w, err)
 		return

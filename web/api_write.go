@@ -387,9 +387,14 @@ func (s *Server) caseAction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no case %q", r.PathValue("id"))
 		return
 	}
-	actor := body.Actor
-	if actor == "" {
-		actor = "api"
+	// The actor is who authenticated; a machine credential (token, loopback)
+	// may name the person it acts for, recorded alongside it.
+	actor := "api"
+	if p := principalOf(r); p != nil {
+		actor = p.Name
+		if body.Actor != "" && p.session == "" {
+			actor = body.Actor + " via " + p.Name
+		}
 	}
 	cmd := schema.CaseCommand{ID: newID(), Kind: kind, CaseID: c.ID, Actor: actor, Until: body.Until, Note: body.Note, URL: body.URL, Time: s.opts.Now().UTC()}
 	if err := s.opts.Commands.PublishAlerts(r.Context(), []schema.Alert{{FactID: c.FactID, Command: &cmd}}); err != nil {

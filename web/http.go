@@ -1,7 +1,29 @@
 // Package web is trendwatch's HTTP face: the JSON API (documented by the
-// OpenAPI document it serves), health and metrics, and the dashboard. It
-// reads ClickHouse through store/clickhouse and writes through Kafka
-// (facts, case commands), never directly into another stage's state.
+// OpenAPI 3 document it serves at /api/v1/openapi.json, generated from the
+// same route table that registers the handlers), health and metrics, and
+// the dashboard for analysts, editors and responders. It reads ClickHouse
+// through store/clickhouse and writes through Kafka (facts, case
+// commands), never directly into another stage's state.
+//
+// Choices:
+//   - Dashboard: server-rendered html/template (contextual escaping keeps
+//     crawled text inert) with charts drawn as SVG in Go (svg.go): no
+//     JavaScript at all, no npm, every asset embedded with go:embed, so it
+//     works offline and the CSP can refuse every other origin.
+//   - HTML from sources: github.com/microcosm-cc/bluemonday, the standard
+//     Go sanitiser (strict policy for post text, UGC policy for fact
+//     summaries).
+//   - Auth: users, API tokens and sessions in ClickHouse (store/clickhouse
+//     auth.go); passwords with PBKDF2-HMAC-SHA256 from the standard library
+//     (crypto/pbkdf2, 600k iterations), tokens and session ids as SHA-256
+//     of 256-bit random secrets; HttpOnly SameSite=Strict cookies; CSRF
+//     tokens derived from the session for every form, plus Go's
+//     http.CrossOriginProtection against cross-site posts.
+//   - Roles: analyst (trends, topics, fact search), editor (+ spread and
+//     CSV exports), responder (+ cases, fact writes and imports), admin
+//     (everything: users, tokens, sources, thresholds, routes, ingest).
+//   - Browser tests: github.com/chromedp/chromedp driving Debian's
+//     chromium (test only).
 package web
 
 import (

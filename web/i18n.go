@@ -1,0 +1,175 @@
+package web
+
+import "net/http"
+
+// UI languages: Vietnamese is the default (the press centre's), then French
+// and English. Every key must exist in all three; TestMessagesComplete
+// checks it.
+var uiLangs = []string{"vi", "fr", "en"}
+
+const (
+	defaultUILang   = "vi"
+	langCookie      = "tw_lang"
+	tzCookie        = "tw_tz"
+	DefaultTimeZone = "Asia/Ho_Chi_Minh"
+)
+
+var messages = map[string][3]string{
+	// key: {vi, fr, en}
+	"app":                {"Theo dõi xu hướng", "Veille des tendances", "Trend watch"},
+	"nav.trends":         {"Xu hướng", "Tendances", "Trends"},
+	"nav.cases":          {"Vụ việc", "Dossiers", "Cases"},
+	"nav.facts":          {"Kiểm chứng", "Vérifications", "Facts"},
+	"nav.sources":        {"Nguồn", "Sources", "Sources"},
+	"nav.settings":       {"Cài đặt", "Réglages", "Settings"},
+	"logout":             {"Đăng xuất", "Se déconnecter", "Log out"},
+	"login":              {"Đăng nhập", "Connexion", "Log in"},
+	"username":           {"Tên đăng nhập", "Identifiant", "User name"},
+	"password":           {"Mật khẩu", "Mot de passe", "Password"},
+	"login.failed":       {"Sai tên đăng nhập hoặc mật khẩu.", "Identifiant ou mot de passe incorrect.", "Wrong user name or password."},
+	"login.busy":         {"Quá nhiều lần thử; hãy đợi một chút.", "Trop de tentatives ; patientez un peu.", "Too many attempts; wait a moment."},
+	"role":               {"Vai trò", "Rôle", "Role"},
+	"window":             {"Khoảng thời gian", "Fenêtre", "Window"},
+	"language":           {"Ngôn ngữ", "Langue", "Language"},
+	"platform":           {"Nền tảng", "Plateforme", "Platform"},
+	"sort":               {"Sắp xếp", "Tri", "Sort"},
+	"sort.posts":         {"Nhiều bài nhất", "Plus de messages", "Most posts"},
+	"sort.burst":         {"Tăng nhanh nhất", "Hausse la plus forte", "Fastest rising"},
+	"any":                {"Tất cả", "Toutes", "Any"},
+	"apply":              {"Áp dụng", "Appliquer", "Apply"},
+	"topic":              {"Chủ đề", "Sujet", "Topic"},
+	"posts":              {"Bài đăng", "Messages", "Posts"},
+	"authors":            {"Tác giả", "Auteurs", "Authors"},
+	"baseline":           {"Mức nền", "Référence", "Baseline"},
+	"burst":              {"Tốc độ tăng", "Accélération", "Burst"},
+	"trend":              {"Diễn biến", "Évolution", "Trend"},
+	"trends.empty":       {"Không có chủ đề nào trong khoảng này.", "Aucun sujet sur cette période.", "No topics in this window."},
+	"timeline":           {"Dòng thời gian", "Chronologie", "Timeline"},
+	"spread":             {"Lan truyền", "Propagation", "Spread"},
+	"cumulative":         {"Tích lũy", "Cumul", "Cumulative"},
+	"sources":            {"Nguồn", "Sources", "Sources"},
+	"domains":            {"Tên miền", "Domaines", "Domains"},
+	"languages":          {"Ngôn ngữ", "Langues", "Languages"},
+	"platforms":          {"Nền tảng", "Plateformes", "Platforms"},
+	"first_seen":         {"Xuất hiện lần đầu", "Première apparition", "First seen"},
+	"last_seen":          {"Lần cuối", "Dernière apparition", "Last seen"},
+	"samples":            {"Bài mẫu", "Exemples de messages", "Sample posts"},
+	"linked_facts":       {"Kiểm chứng liên quan", "Vérifications liées", "Linked facts"},
+	"export_csv":         {"Xuất CSV", "Exporter en CSV", "Export CSV"},
+	"none":               {"Không có", "Aucun", "None"},
+	"state":              {"Trạng thái", "État", "State"},
+	"severity":           {"Mức độ", "Gravité", "Severity"},
+	"claim":              {"Luận điểm", "Affirmation", "Claim"},
+	"verdict":            {"Kết luận", "Verdict", "Verdict"},
+	"opened":             {"Mở lúc", "Ouvert", "Opened"},
+	"updated":            {"Cập nhật", "Mis à jour", "Updated"},
+	"acknowledge":        {"Tiếp nhận", "Prendre en charge", "Acknowledge"},
+	"snooze":             {"Tạm hoãn", "Reporter", "Snooze"},
+	"resolve":            {"Đóng vụ việc", "Clore", "Resolve"},
+	"reopen":             {"Mở lại", "Rouvrir", "Reopen"},
+	"note":               {"Ghi chú", "Note", "Note"},
+	"add_note":           {"Thêm ghi chú", "Ajouter la note", "Add note"},
+	"cases.empty":        {"Không có vụ việc nào.", "Aucun dossier.", "No cases."},
+	"action.sent":        {"Đã gửi yêu cầu; trạng thái sẽ cập nhật sau vài giây.", "Demande envoyée ; l’état se met à jour sous peu.", "Request sent; the state updates in a few seconds."},
+	"state.open":         {"Mới", "Ouvert", "Open"},
+	"state.acknowledged": {"Đã tiếp nhận", "Pris en charge", "Acknowledged"},
+	"state.snoozed":      {"Tạm hoãn", "Reporté", "Snoozed"},
+	"state.resolved":     {"Đã đóng", "Clos", "Resolved"},
+	"search":             {"Tìm kiếm", "Rechercher", "Search"},
+	"new_fact":           {"Thêm kiểm chứng", "Nouvelle vérification", "New fact"},
+	"edit":               {"Sửa", "Modifier", "Edit"},
+	"save":               {"Lưu", "Enregistrer", "Save"},
+	"title":              {"Tiêu đề", "Titre", "Title"},
+	"summary":            {"Tóm tắt", "Résumé", "Summary"},
+	"publisher":          {"Đơn vị kiểm chứng", "Éditeur", "Publisher"},
+	"link":               {"Liên kết", "Lien", "Link"},
+	"import":             {"Nhập tệp", "Importer un fichier", "Import a file"},
+	"import.help":        {"JSON, JSONL, CSV hoặc ClaimReview.", "JSON, JSONL, CSV ou ClaimReview.", "JSON, JSONL, CSV or ClaimReview."},
+	"facts.empty":        {"Không tìm thấy kiểm chứng nào.", "Aucune vérification trouvée.", "No facts found."},
+	"saved":              {"Đã lưu; các bộ phân tích sẽ dùng ngay trong giây lát.", "Enregistré ; les analyseurs l’utilisent d’ici quelques secondes.", "Saved; analyzers use it within seconds."},
+	"imported":           {"Đã nhập", "Importées", "Imported"},
+	"next":               {"Trang sau", "Page suivante", "Next page"},
+	"prev":               {"Trang trước", "Page précédente", "Previous page"},
+	"kind":               {"Loại", "Type", "Kind"},
+	"failures":           {"Lỗi liên tiếp", "Échecs consécutifs", "Failures"},
+	"last_success":       {"Thành công gần nhất", "Dernier succès", "Last success"},
+	"last_error":         {"Lỗi gần nhất", "Dernière erreur", "Last error"},
+	"next_poll":          {"Lần lấy tiếp", "Prochaine collecte", "Next poll"},
+	"items_per_day":      {"Bài/ngày", "Éléments/jour", "Items/day"},
+	"healthy":            {"Ổn định", "Sain", "Healthy"},
+	"failing":            {"Đang lỗi", "En échec", "Failing"},
+	"unknown":            {"Chưa rõ", "Inconnu", "Unknown"},
+	"sources.empty":      {"Chưa có nguồn nào.", "Aucune source.", "No sources yet."},
+	"thresholds":         {"Ngưỡng cảnh báo theo ngôn ngữ", "Seuils d’alerte par langue", "Alert thresholds per language"},
+	"routes":             {"Định tuyến cảnh báo", "Routage des alertes", "Alert routes"},
+	"routes.default":     {"Mặc định: gửi tới mọi kênh.", "Par défaut : tous les canaux.", "Default: every channel."},
+	"settings.config":    {"Các giá trị này đặt trong cấu hình (--thresholds, --alert-routes).", "Ces valeurs se règlent dans la configuration (--thresholds, --alert-routes).", "These are set in the configuration (--thresholds, --alert-routes)."},
+	"users":              {"Người dùng", "Utilisateurs", "Users"},
+	"tokens":             {"Mã truy cập API", "Jetons d’API", "API tokens"},
+	"label":              {"Nhãn", "Libellé", "Label"},
+	"create":             {"Tạo", "Créer", "Create"},
+	"revoke":             {"Thu hồi", "Révoquer", "Revoke"},
+	"revoked":            {"Đã thu hồi", "Révoqué", "Revoked"},
+	"disabled":           {"Bị khóa", "Désactivé", "Disabled"},
+	"token.once":         {"Mã mới (chỉ hiện một lần):", "Nouveau jeton (affiché une seule fois) :", "New token (shown once):"},
+	"timezone":           {"Múi giờ", "Fuseau horaire", "Time zone"},
+	"times_in":           {"Giờ hiển thị theo", "Heures affichées en", "Times shown in"},
+	"forbidden":          {"Vai trò của bạn không được phép xem trang này.", "Votre rôle ne permet pas d’accéder à cette page.", "Your role may not open this page."},
+	"csrf":               {"Phiên biểu mẫu đã hết hạn; hãy tải lại trang.", "Le formulaire a expiré ; rechargez la page.", "The form expired; reload the page."},
+	"not_found":          {"Không tìm thấy.", "Introuvable.", "Not found."},
+	"error":              {"Lỗi", "Erreur", "Error"},
+	"unavailable":        {"Kho dữ liệu chưa phản hồi; hãy thử lại.", "La base ne répond pas ; réessayez.", "The store does not answer; try again."},
+	"bad_input":          {"Dữ liệu không hợp lệ", "Saisie invalide", "Invalid input"},
+	"sev.critical":       {"Nghiêm trọng", "Critique", "Critical"},
+	"sev.high":           {"Cao", "Élevée", "High"},
+	"sev.medium":         {"Trung bình", "Moyenne", "Medium"},
+	"sev.low":            {"Thấp", "Faible", "Low"},
+	"verdict.false":      {"Sai", "Faux", "False"},
+	"verdict.misleading": {"Gây hiểu lầm", "Trompeur", "Misleading"},
+	"verdict.mixed":      {"Đúng một phần", "Mitigé", "Mixed"},
+	"verdict.true":       {"Đúng", "Vrai", "True"},
+	"verdict.unproven":   {"Chưa kiểm chứng được", "Non prouvé", "Unproven"},
+	"hours":              {"giờ", "h", "h"},
+}
+
+func langIndex(l string) int {
+	for i, x := range uiLangs {
+		if x == l {
+			return i
+		}
+	}
+	return 0
+}
+
+// translate returns the message in lang, the key itself when unknown (a
+// visible gap rather than an empty label).
+func translate(lang, key string) string {
+	m, ok := messages[key]
+	if !ok {
+		return key
+	}
+	return m[langIndex(lang)]
+}
+
+// uiLang picks the UI language: ?hl= (remembered in a cookie), then the
+// cookie, then Vietnamese. Accept-Language is ignored on purpose: the
+// issue makes Vietnamese the default whatever the browser's locale.
+func uiLang(w http.ResponseWriter, r *http.Request) string {
+	if hl := r.URL.Query().Get("hl"); validUILang(hl) {
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: hl, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, HttpOnly: true})
+		return hl
+	}
+	if c, err := r.Cookie(langCookie); err == nil && validUILang(c.Value) {
+		return c.Value
+	}
+	return defaultUILang
+}
+
+func validUILang(l string) bool {
+	for _, x := range uiLangs {
+		if x == l {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,267 @@
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// route is one endpoint: the mux pattern, who may call it and what the
+// OpenAPI document says about it. The document is built from this table,
+// so a route cannot exist without being documented; TestOpenAPI checks the
+// served document against the mux in both directions.
+type route struct {
+	method, path string
+	need         perm
+	handler      http.HandlerFunc
+	summary      string
+	params       []param
+	body         string // request body schema name, "" for none
+	resp         string // success response schema name
+	status       int    // success status; default 200
+	csv          bool   // answers text/csv
+}
+
+type param struct {
+	name, in, typ, desc string
+}
+
+func q(name, typ, desc string) param { return param{name, "query", typ, desc} }
+
+var (
+	pKey    = param{"key", "path", "string", "topic key (URL-escaped; e.g. %23tag, url:host%2Fpath)"}
+	pID     = param{"id", "path", "string", "identifier"}
+	pWindow = q("window", "string", "duration ending now: 15m, 1h, 24h, 7d")
+	pFrom   = q("from", "string", "RFC 3339 start (instead of window)")
+	pTo     = q("to", "string", "RFC 3339 end; default now")
+	pLimit  = q("limit", "integer", "page size")
+	pOffset = q("offset", "integer", "rows to skip (use next_offset from the previous page)")
+)
+
+func (s *Server) apiRoutes() []route {
+	rangeParams := []param{pKey, pWindow, pFrom, pTo}
+	return []route{
+		{method: "GET", path: "/healthz", need: permPublic, handler: s.healthz, summary: "Liveness", resp: "Status"},
+		{method: "GET", path: "/readyz", need: permPublic, handler: s.ready, summary: "Readiness: ClickHouse answers", resp: "Status"},
+		{method: "GET", path: "/api/v1/openapi.json", need: permPublic, handler: s.openapi, summary: "This document", resp: "Object"},
+		{method: "GET", path: "/api/v1/me", need: permRead, handler: s.me, summary: "Who the credentials belong to", resp: "Me"},
+		{method: "GET", path: "/api/v1/trends", need: permRead, handler: s.trends, summary: "Rising topics",
+			params: []param{pWindow, q("lang", "string", "language code"), q("platform", "string", "platform"), pLimit, q("sort", "string", "posts or burst")}, resp: "Trends"},
+		{method: "GET", path: "/api/v1/topics/{key}", need: permRead, handler: s.topic, summary: "Topic timeline",
+			params: append(rangeParams, q("step", "string", "bucket width, e.g. 1m, 1h")), resp: "Timeline"},
+		{method: "GET", path: "/api/v1/topics/{key}/timeline.csv", need: permSpread, handler: s.timelineCSV, summary: "Topic timeline as CSV",
+			params: append(rangeParams, q("step", "string", "bucket width")), csv: true},
+		{method: "GET", path: "/api/v1/topics/{key}/spread", need: permSpread, handler: s.spread, summary: "How a topic spread", params: rangeParams, resp: "Spread"},
+		{method: "GET", path: "/api/v1/topics/{key}/spread.csv", need: permSpread, handler: s.spreadCSV, summary: "Spread figures as CSV", params: rangeParams, csv: true},
+		{method: "GET", path: "/api/v1/facts", need: permRead, handler: s.listFacts, summary: "Search facts",
+			params: []param{q("q", "string", "text in claim, title or summary"), q("verdict", "string", "verdict"), q("lang", "string", "language"), pLimit, pOffset}, resp: "Facts"},
+		{method: "GET", path: "/api/v1/facts/{id}", need: permRead, handler: s.getFact, summary: "One fact", params: []param{pID}, resp: "Fact"},
+		{method: "POST", path: "/api/v1/facts", need: permFacts, handler: s.postFacts, summary: "Create or replace facts (one or an array)", body: "Fact", resp: "Accepted", status: 202},
+		{method: "PUT", path: "/api/v1/facts/{id}", need: permFacts, handler: s.putFact, summary: "Edit a fact", params: []param{pID}, body: "Fact", resp: "Accepted", status: 202},
+		{method: "POST", path: "/api/v1/facts/import", need: permFacts, handler: s.importFacts, summary: "Import a fact file (JSON, JSONL, CSV, ClaimReview)",
+			params: []param{q("format", "string", "file format; default detected")}, body: "File", resp: "Accepted", status: 202},
+		{method: "DELETE", path: "/api/v1/facts/{id}", need: permFacts, handler: s.deleteFact, summary: "Delete a fact", params: []param{pID}, resp: "Object", status: 202},
+		{method: "GET", path: "/api/v1/sources", need: permAdmin, handler: s.listSources, summary: "Sources with collector health, failing first", resp: "Sources"},
+		{method: "POST", path: "/api/v1/sources", need: permAdmin, handler: s.postSource, summary: "Add or replace a source", body: "Source", resp: "Source", status: 201},
+		{method: "DELETE", path: "/api/v1/sources/{id}", need: permAdmin, handler: s.deleteSource, summary: "Remove a source", params: []param{pID}, resp: "Object"},
+		{method: "GET", path: "/api/v1/cases", need: permCases, handler: s.listCases, summary: "Case queue",
+			params: []param{q("state", "string", "open, acknowledged, snoozed, resolved"), q("fact_id", "string", "fact"), pLimit, pOffset}, resp: "Cases"},
+		{method: "GET", path: "/api/v1/cases/{id}", need: permCases, handler: s.getCase, summary: "One case with its history", params: []param{pID}, resp: "Case"},
+		{method: "POST", path: "/api/v1/cases/{id}/{action}", need: permCases, handler: s.caseAction, summary: "acknowledge, snooze, resolve, notes, response or reopen",
+			params: []param{pID, {"action", "path", "string", "acknowledge, snooze, resolve, notes, response, reopen"}}, body: "CaseCommand", resp: "Object", status: 202},
+		{method: "GET", path: "/api/v1/thresholds", need: permAdmin, handler: s.thresholds, summary: "Alert thresholds per language", resp: "Object"},
+		{method: "GET", path: "/api/v1/routes", need: permAdmin, handler: s.alertRoutes, summary: "Alert routing rules in force", resp: "Object"},
+		{method: "GET", path: "/api/v1/users", need: permAdmin, handler: s.listUsers, summary: "Dashboard users", resp: "Users"},
+		{method: "POST", path: "/api/v1/users", need: permAdmin, handler: s.postUser, summary: "Create or update a user", body: "UserInput", resp: "User", status: 201},
+		{method: "GET", path: "/api/v1/tokens", need: permAdmin, handler: s.listTokens, summary: "API tokens (never their secrets)", resp: "Tokens"},
+		{method: "POST", path: "/api/v1/tokens", need: permAdmin, handler: s.postToken, summary: "Create a token; the secret is shown once", body: "TokenInput", resp: "NewToken", status: 201},
+		{method: "DELETE", path: "/api/v1/tokens/{id}", need: permAdmin, handler: s.revokeToken, summary: "Revoke a token", params: []param{pID}, resp: "Object"},
+	}
+}
+
+type ctxKey struct{}
+
+func principalOf(r *http.Request) *principal {
+	p, _ := r.Context().Value(ctxKey{}).(*principal)
+	return p
+}
+
+// guard authenticates and authorises a request before h. API routes
+// answer 401/403 in JSON; dashboard routes (html) send people to the login
+// page instead. Cookie-authenticated writes must carry the session's CSRF
+// token (form field csrf or header X-CSRF-Token).
+func (s *Server) guard(need perm, html bool, h http.HandlerFunc) http.Handler {
+	if need == permPublic {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.auth.authenticate(r)
+		switch {
+		case errors.Is(err, errBadCredentials):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="trendwatch"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "the credentials are not valid")
+			return
+		case err != nil:
+			if html {
+				s.pageStoreError(w, r, err)
+				return
+			}
+			s.storeError(w, err)
+			return
+		case p == nil:
+			if html {
+				next := r.URL.RequestURI()
+				if r.Method != http.MethodGet { // a form cannot be replayed by a redirect
+					next = "/trends"
+				}
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(next), http.StatusSeeOther)
+				return
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="trendwatch"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "log in or send a bearer token")
+			return
+		case !p.can(need):
+			if html {
+				s.renderStatus(w, r, p, http.StatusForbidden, "forbidden")
+				return
+			}
+			writeError(w, http.StatusForbidden, "forbidden", "role %s may not do this (needs %s)", p.Role, need)
+			return
+		}
+		if p.session != "" && !safeMethod(r.Method) && !s.checkCSRF(w, r, p) {
+			if html {
+				s.renderStatus(w, r, p, http.StatusForbidden, "csrf")
+				return
+			}
+			writeError(w, http.StatusForbidden, "csrf", "missing or wrong CSRF token; reload the page")
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, p)))
+	})
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+func (s *Server) checkCSRF(w http.ResponseWriter, r *http.Request, p *principal) bool {
+	got := r.Header.Get("X-CSRF-Token")
+	if got == "" {
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+			if err := r.ParseMultipartForm(maxBody); err != nil {
+				return false
+			}
+		}
+		got = r.PostFormValue("csrf")
+	}
+	return subtle.ConstantTimeCompare([]byte(got), []byte(csrfToken(p.session))) == 1
+}
+
+// openAPIDoc builds the OpenAPI 3 document from the route table.
+func (s *Server) openAPIDoc() map[string]any {
+	paths := map[string]map[string]any{}
+	errResp := map[string]any{"description": "error", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
+	for _, rt := range s.routes {
+		if !strings.HasPrefix(rt.path, "/api/") && rt.path != "/healthz" && rt.path != "/readyz" {
+			continue
+		}
+		op := map[string]any{"summary": rt.summary, "operationId": opID(rt)}
+		var ps []map[string]any
+		for _, p := range rt.params {
+			ps = append(ps, map[string]any{"name": p.name, "in": p.in, "required": p.in == "path", "description": p.desc, "schema": map[string]any{"type": p.typ}})
+		}
+		if ps != nil {
+			op["parameters"] = ps
+		}
+		if rt.body != "" {
+			ct := "application/json"
+			if rt.body == "File" {
+				ct = "application/octet-stream"
+			}
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{ct: map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + rt.body}}}}
+		}
+		status := rt.status
+		if status == 0 {
+			status = 200
+		}
+		ok := map[string]any{"description": "success"}
+		if rt.csv {
+			ok["content"] = map[string]any{"text/csv": map[string]any{"schema": map[string]any{"type": "string"}}}
+		} else if rt.resp != "" {
+			ok["content"] = map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + rt.resp}}}
+		}
+		resps := map[string]any{strconv.Itoa(status): ok, "400": errResp, "503": errResp}
+		if rt.need != permPublic {
+			resps["401"], resps["403"] = errResp, errResp
+			op["security"] = []map[string][]string{{"bearer": {}}, {"session": {}}}
+			op["x-role-permission"] = string(rt.need)
+		}
+		if strings.Contains(rt.path, "{") {
+			resps["404"] = errResp
+		}
+		op["responses"] = resps
+		if paths[rt.path] == nil {
+			paths[rt.path] = map[string]any{}
+		}
+		paths[rt.path][strings.ToLower(rt.method)] = op
+	}
+	obj := map[string]any{"type": "object", "additionalProperties": true}
+	schemas := map[string]any{
+		"Error": map[string]any{"type": "object", "required": []string{"error"}, "properties": map[string]any{"error": map[string]any{
+			"type": "object", "required": []string{"code", "message"}, "properties": map[string]any{
+				"code":    map[string]any{"type": "string", "enum": errorCodes},
+				"message": map[string]any{"type": "string"}}}}},
+		"File": map[string]any{"type": "string", "format": "binary"},
+	}
+	for _, name := range []string{"Status", "Object", "Me", "Trends", "Timeline", "Spread", "Facts", "Fact", "Accepted", "Sources", "Source",
+		"Cases", "Case", "CaseCommand", "Users", "User", "UserInput", "Tokens", "TokenInput", "NewToken"} {
+		schemas[name] = obj
+	}
+	return map[string]any{
+		"openapi": "3.0.3",
+		"info":    map[string]any{"title": "trendwatch API", "version": "1", "description": "Trends, spread, facts, cases and administration. Roles: analyst (read), editor (+spread, exports), responder (+cases, facts), admin (everything)."},
+		"paths":   paths,
+		"components": map[string]any{
+			"schemas": schemas,
+			"securitySchemes": map[string]any{
+				"bearer":  map[string]any{"type": "http", "scheme": "bearer"},
+				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": sessionCookie},
+			},
+		},
+	}
+}
+
+// errorCodes are the stable values of error.code.
+var errorCodes = []string{"bad_parameter", "bad_json", "too_large", "invalid_fact", "invalid_source", "invalid_user", "not_found",
+	"unauthorized", "forbidden", "csrf", "unavailable", "bus_unavailable", "store_unavailable", "not_ready", "internal"}
+
+func opID(rt route) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(rt.method))
+	for _, seg := range strings.Split(rt.path, "/") {
+		seg = strings.Trim(seg, "{}")
+		seg = strings.NewReplacer(".", "_", "-", "_").Replace(seg)
+		if seg == "" || seg == "api" || seg == "v1" {
+			continue
+		}
+		b.WriteString("_" + seg)
+	}
+	return b.String()
+}
+
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.openAPIDoc())
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func contextWith(r *http.Request, p *principal) context.Context {
+	return context.WithValue(r.Context(), ctxKey{}, p)
+}
