@@ -38,6 +38,9 @@ type config struct {
 	Listen        string // HTTP API (serve, run)
 	MetricsListen string // metrics and health for stages without the API
 	APIToken      string
+	AdminPassword string
+	SecureCookies bool
+	TimeZone      string
 	PublicURL     string
 
 	Feeds          stringList
@@ -108,6 +111,9 @@ func bindConfig(fs *flag.FlagSet) *config {
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "HTTP API and dashboard address")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", "127.0.0.1:9464", "metrics and health address of ingest, analyze and alert stages; empty disables")
 	fs.StringVar(&c.APIToken, "api-token", "", "bearer token required for API writes (secret); empty allows writes from loopback only")
+	fs.StringVar(&c.AdminPassword, "admin-password", "", "creates or updates the dashboard user admin at start (secret)")
+	fs.BoolVar(&c.SecureCookies, "secure-cookies", false, "mark session cookies Secure (set when the dashboard is served over HTTPS)")
+	fs.StringVar(&c.TimeZone, "timezone", "Asia/Ho_Chi_Minh", "time zone the dashboard shows times in")
 	fs.StringVar(&c.PublicURL, "public-url", "", "external URL of the API, used in notification links")
 
 	fs.Var(&c.Feeds, "feed", "RSS/Atom/JSON feed URL to poll (repeatable, or comma-separated)")
@@ -145,7 +151,7 @@ func bindConfig(fs *flag.FlagSet) *config {
 }
 
 func init() {
-	markSecret("mastodon-tokens", "clickhouse-password", "api-token", "webhook-secret", "slack-webhook-url", "telegram-token", "smtp-password")
+	markSecret("admin-password", "mastodon-tokens", "clickhouse-password", "api-token", "webhook-secret", "slack-webhook-url", "telegram-token", "smtp-password")
 }
 
 // validate reports every bad setting, each naming its flag and variable.
@@ -211,6 +217,9 @@ func (c *config) validate() error {
 		if err := checkHTTPURL(f); err != nil {
 			bad("crawl", "%v", err)
 		}
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		bad("timezone", "%q is not a known time zone", c.TimeZone)
 	}
 	if c.PollInterval < time.Second {
 		bad("poll-interval", "%s is shorter than 1s", c.PollInterval)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/trendwatch/trendwatch/analyze/enrich"
@@ -19,8 +18,8 @@ import (
 // (and any --thresholds) are shown.
 //
 // Credentials: --api-token is a bootstrap admin bearer token;
-// TRENDWATCH_ADMIN_PASSWORD (or TRENDWATCH_ADMIN_PASSWORD_FILE) creates or
-// updates the dashboard user "admin" at start; `trendwatch users` manages
+// --admin-password (TRENDWATCH_ADMIN_PASSWORD or _FILE) creates or updates
+// the dashboard user "admin" at start; `trendwatch users` manages
 // the rest. With none of them and no stored user or token, only loopback
 // clients are served (as admin).
 func serveStage(c *config, in *infra, en *enrich.Enricher, ingest http.Handler) ([]actor, error) {
@@ -35,15 +34,11 @@ func serveStage(c *config, in *infra, en *enrich.Enricher, ingest http.Handler) 
 		}
 		routes = b
 	}
-	tz, err := dashboardZone()
+	tz, err := time.LoadLocation(c.TimeZone)
 	if err != nil {
-		return nil, err
+		return nil, usagef("--timezone %q: %v", c.TimeZone, err)
 	}
-	pw, err := secretEnv("TRENDWATCH_ADMIN_PASSWORD")
-	if err != nil {
-		return nil, err
-	}
-	if pw != "" {
+	if pw := c.AdminPassword; pw != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err := web.EnsureUser(ctx, in.store, "admin", web.RoleAdmin, pw)
 		cancel()
@@ -54,7 +49,7 @@ func serveStage(c *config, in *infra, en *enrich.Enricher, ingest http.Handler) 
 	srv, err := web.New(web.Options{
 		Store: in.store, Facts: in.producer, Commands: in.producer, Ingest: ingest,
 		Thresholds: thresholdsOf(en, c), APIToken: c.APIToken, Routes: routes, TimeZone: tz,
-		SecureCookies: os.Getenv("TRENDWATCH_SECURE_COOKIES") == "1",
+		SecureCookies: c.SecureCookies,
 		NormalizeFact: facts.Normalize,
 	}, in.log)
 	if err != nil {
@@ -67,35 +62,6 @@ func serveStage(c *config, in *infra, en *enrich.Enricher, ingest http.Handler) 
 		// Keeps the default trend views computed for the current minute.
 		{"serve-warm", srv.Warm},
 	}, nil
-}
-
-// dashboardZone is TRENDWATCH_TIMEZONE, default Asia/Ho_Chi_Minh.
-func dashboardZone() (*time.Location, error) {
-	name := os.Getenv("TRENDWATCH_TIMEZONE")
-	if name == "" {
-		name = web.DefaultTimeZone
-	}
-	tz, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, fmt.Errorf("TRENDWATCH_TIMEZONE=%q: %w", name, err)
-	}
-	return tz, nil
-}
-
-// secretEnv reads NAME, or the file named by NAME_FILE (trailing newline
-// trimmed), like every other secret.
-func secretEnv(name string) (string, error) {
-	if v := os.Getenv(name); v != "" {
-		return v, nil
-	}
-	if f := os.Getenv(name + "_FILE"); f != "" {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return "", fmt.Errorf("cannot read %s_FILE: %w", name, err)
-		}
-		return strings.TrimRight(string(b), "\r\n"), nil
-	}
-	return "", nil
 }
 
 // opsActor serves metrics and health for processes without the API.
