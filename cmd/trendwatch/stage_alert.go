@@ -184,7 +184,7 @@ func alertStage(c *config, in *infra) ([]actor, error) {
 		log.Warn("no notification channel configured: cases are kept, nobody is notified (set --webhook-url, --slack-webhook-url, --telegram-token or --smtp-addr)")
 	}
 	opts := alertworker.Options{
-		Policy: pol, Routes: routes, Channels: chans, StateDir: c.path("alert"),
+		Policy: pol, Routes: routes, Channels: chans, StateDir: c.path("alert"), PublicURL: c.PublicURL,
 		DLQ: dlqSink{in.producer},
 	}
 	if in.store != nil {
