@@ -144,11 +144,9 @@ func alertRoutes(c *config, chans map[string]notify.Channel) ([]policy.Route, er
 		if err != nil {
 			return nil, fmt.Errorf("cannot read --alert-routes: %w", err)
 		}
-		var rs []policy.Route
-		dec := json.NewDecoder(strings.NewReader(string(b)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&rs); err != nil {
-			return nil, fmt.Errorf("cannot parse --alert-routes %s: %w", c.AlertRoutes, err)
+		rs, err := policy.ParseRoutes(b, func(name string) bool { return chans[name] != nil })
+		if err != nil {
+			return nil, fmt.Errorf("invalid --alert-routes %s: %w", c.AlertRoutes, err)
 		}
 		return rs, nil
 	}
