@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trendwatch/trendwatch/alert/policy"
 	"github.com/trendwatch/trendwatch/bus"
 )
 
@@ -307,22 +308,9 @@ func splitList(s string) []string {
 	return out
 }
 
-// parseThresholds reads "vi=0.6,fr=0.65".
-func parseThresholds(s string) (map[string]float64, error) {
-	out := map[string]float64{}
-	for _, p := range splitList(s) {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			return nil, fmt.Errorf("%q is not lang=value", p)
-		}
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil || f < 0 || f > 1 {
-			return nil, fmt.Errorf("%q: threshold must be a number from 0 to 1", p)
-		}
-		out[strings.TrimSpace(k)] = f
-	}
-	return out, nil
-}
+// parseThresholds reads "vi=0.6,fr=0.65" with the alert policy's rules,
+// so the analyzer and the alerter agree on what a setting means.
+func parseThresholds(s string) (map[string]float64, error) { return policy.ParseThresholds(s) }
 
 func (c *config) busConfig(brokers []string) bus.Config {
 	return bus.Config{Brokers: brokers, Partitions: c.KafkaPartitions, ReplicationFactor: c.KafkaReplication, ClientID: "trendwatch", TopicPrefix: c.KafkaTopicPrefix}
