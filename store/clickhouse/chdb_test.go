@@ -27,9 +27,9 @@ var sampleArgs = func() map[string][]any {
 		"create_migrations":    nil,
 		"applied_migrations":   nil,
 		"record_migration":     {uint32(1), "posts", "abc"},
-		"insert_posts":         {"p1", "src", "rss", "https://a.example/x", "", "ann", "vi", "T", "text", ts, ts, int64(1), int64(2), int64(3), []string{"#t"}, []string{"f1"}, ts},
-		"insert_topic_posts":   {"#t", ts.Add(-10 * time.Minute), "p1", "ann", "src", "a.example", "rss", "vi", ts.Add(-10 * time.Minute), ts},
-		"insert_matches":       {"p1", "f1", 0.9, "false", ts, ts},
+		"insert_posts":         {idHash("p1"), "p1", "src", "rss", "https://a.example/x", "", "ann", "vi", "T", "text", ts, ts, int64(1), int64(2), int64(3), []string{"#t"}, []string{"f1"}, ts},
+		"insert_topic_posts":   {"#t", ts.Add(-10 * time.Minute), idHash("p1"), "p1", "ann", "src", "a.example", "rss", "vi", ts.Add(-10 * time.Minute), ts},
+		"insert_matches":       {"p1", idHash("p1"), "f1", 0.9, "false", ts, ts},
 		"insert_facts":         {"f1", "claim", "title", "sum", "en", "false", "Faux", "AFP", "https://f", ts, []string{"x"}, []string{"vi"}, []string{"tuyên bố"}, ts, uint8(0), uint64(1)},
 		"insert_alerts":        {"k1", "f1", "p1", "false", "claim", "", 0.9, "vi", "rss", "src", "ann", "", "", "", ts, ts, ts},
 		"insert_sources":       {"s1", "feed", "https://x", "X", "vi", int64(60000), uint8(1), []string{"k"}, []string{"v"}, ts, uint8(0), uint64(1)},
@@ -38,16 +38,13 @@ var sampleArgs = func() map[string][]any {
 		"insert_case_events":   {"c1", "e1", ts, "ann", "note", "d"},
 		"count_posts":          nil,
 		"count_posts_uniq":     nil,
-		"trends_recent":        {start, end, "", "", "", "", uint64(1), 20},
+		"trends_top":           trendsArgs(splitHours(start, end), []any{"", "", "", ""}, uint64(1), 20),
+		"trends_recent":        {[]any{"#t"}, start, end, "", "", "", ""},
 		"trends_baseline":      {[]any{"#t", "#u"}, base, start, "vi", "vi", "rss", "rss"},
-		"trend_series":         {start, int64(300), start, end, []string{"#t"}, "", "", "", ""},
+		"trend_series":         {start, int64(300), []any{"#t"}, start, end, "", "", "", ""},
 		"timeline":             {start, int64(300), "#t", start, end},
 		"spread_totals":        spread,
-		"spread_authors":       append(spread, 10),
-		"spread_sources":       append(spread, 10),
-		"spread_domains":       append(spread, 10),
-		"spread_languages":     append(spread, 10),
-		"spread_platforms":     append(spread, 10),
+		"spread_lists":         append(spread, 10),
 		"spread_samples":       append(spread, 5, 5),
 		"spread_facts":         append(spread, 50),
 		"facts":                {"claim", "claim", "claim", "claim", "false", "false", "en", "en", 0, 50},
@@ -56,6 +53,8 @@ var sampleArgs = func() map[string][]any {
 		"source_statuses":      nil,
 		"cases":                {"open", "open", "", "", 0, 50},
 		"case_events":          {"c1"},
+		"insert_flags":         {"#t", "burst", ts, 4.5, int64(12), int64(7), []string{"p1", "p2"}, uint64(1)},
+		"flags":                {start, end + 3600, "burst", "burst", "", "", 100},
 		// auth.go's statements (AuthQueries)
 		"insert_user":       {"ann", "admin", "hash", uint8(0), ts, uint64(1)},
 		"users":             {"ann", "ann"},
@@ -66,6 +65,12 @@ var sampleArgs = func() map[string][]any {
 		"count_credentials": nil,
 	}
 }()
+
+// trendsArgs lays out qTrendsTop's arguments: the hours of window, the
+// filter, its minute edges, the filter again, then extra.
+func trendsArgs(window, filter []any, extra ...any) []any {
+	return append(append(append(append(append([]any{}, window[:2]...), filter...), window[2:]...), filter...), extra...)
+}
 
 // allQueries is Queries and AuthQueries together; names must not clash.
 func allQueries(t *testing.T) map[string]string {
@@ -239,10 +244,14 @@ func TestQueriesCurrentEngine(t *testing.T) {
 		"count_posts":       "1",
 		"count_posts_uniq":  "1",
 		"fact":              "f1\tclaim",
-		"spread_authors":    "ann\t1",
+		"spread_lists":      "1\tann\t1\n2\tsrc\t1\n3\ta.example\t1\n4\tvi\t1\n5\trss\t1",
+		"spread_samples":    "p1\tsrc",
+		"spread_facts":      "f1",
 		"trends_recent":     "#t\t1\t1",
+		"trends_top":        "#t\t1",
 		"timeline":          "10\t1", // 08:50 in 5-minute buckets from 08:00
 		"case_events":       "e1\t",
+		"flags":             "#t\tburst\t",
 		"users":             "ann\tadmin",
 		"count_credentials": "2",
 	} {

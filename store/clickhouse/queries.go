@@ -11,7 +11,8 @@ package clickhouse
 //     functions, JSONExtract, Map or DateTime64;
 //   - a count is uniqExact over an id, count() with FINAL, or argMax(...,
 //     version) per id, never a bare count() over a table that may still hold
-//     unmerged re-deliveries.
+//     unmerged re-deliveries; the rollups' delivery counts only rank
+//     (upper bounds, see trendsTop), they are never shown.
 //   - no alias equals a column name (old servers substitute aliases into
 //     the column's other uses).
 const (
@@ -25,10 +26,10 @@ ORDER BY version`
 	qAppliedMigrations = `SELECT DISTINCT version FROM schema_migrations ORDER BY version`
 	qRecordMigration   = `INSERT INTO schema_migrations (version, name, checksum)`
 
-	qInsertPosts = `INSERT INTO posts (id, source, platform, url, canonical_url, author, lang, title, text,
+	qInsertPosts = `INSERT INTO posts (h, id, source, platform, url, canonical_url, author, lang, title, text,
     published, fetched, likes, shares, replies, topics, fact_ids, ingested)`
-	qInsertTopicPosts = `INSERT INTO topic_posts (topic, minute, post_id, author, source, domain, platform, lang, ts, ingested)`
-	qInsertMatches    = `INSERT INTO matches (post_id, fact_id, score, verdict, published, detected)`
+	qInsertTopicPosts = `INSERT INTO topic_posts (topic, minute, post_h, post_id, author, source, domain, platform, lang, ts, ingested)`
+	qInsertMatches    = `INSERT INTO matches (post_id, post_h, fact_id, score, verdict, published, detected)`
 	qInsertFacts      = `INSERT INTO facts (id, claim, title, summary, lang, verdict, rating, publisher, url, date, tags,
     translation_langs, translation_texts, updated, deleted, version)`
 	qInsertAlerts = `INSERT INTO alerts (key, fact_id, post_id, verdict, claim, fact_url, score, lang, platform, source,
@@ -39,38 +40,64 @@ ORDER BY version`
     failures, items_per_day, next_poll, last_new_items, version)`
 	qInsertCases      = `INSERT INTO cases (id, fact_id, state, severity, opened, updated, version, body)`
 	qInsertCaseEvents = `INSERT INTO case_events (case_id, id, time, actor, action, detail)`
+	qInsertFlags      = `INSERT INTO trend_flags (topic, kind, ts, score, posts, authors, post_ids, version)`
 
-	// Both count the distinct posts. FINAL is the one used: on 18.16 it is
-	// ~30x faster at 1M posts (BenchmarkQueries/CountPosts), and it is exact
-	// because all deliveries of an id share a partition (see 001_posts.sql).
-	qCountPosts     = `SELECT count() FROM posts FINAL`
-	qCountPostsUniq = `SELECT uniqExact(id) FROM posts`
+	// Both count the distinct posts. FINAL reads only the key and version
+	// columns (12 bytes a row, see 001_posts.sql); it is exact because every
+	// delivery of a post shares the key and the (only) partition. 18.16
+	// merges a FINAL in one stream, so the key space is cut into four
+	// ranges of h that the primary index prunes to, counted in parallel:
+	// every copy of a post falls in one range, so the sum stays exact.
+	qCountPosts = `SELECT sum(c) FROM (
+    SELECT count() AS c FROM posts FINAL WHERE h < 4611686018427387904
+    UNION ALL
+    SELECT count() AS c FROM posts FINAL WHERE h >= 4611686018427387904 AND h < 9223372036854775808
+    UNION ALL
+    SELECT count() AS c FROM posts FINAL WHERE h >= 9223372036854775808 AND h < 13835058055282163712
+    UNION ALL
+    SELECT count() AS c FROM posts FINAL WHERE h >= 13835058055282163712
+)`
+	qCountPostsUniq = `SELECT uniqExact(h) FROM posts`
 
-	// Trends, step 1: the window's most active topics from the per-minute
-	// states. args: start, end, lang x2, platform x2, min posts, limit
-	qTrendsRecent = `SELECT topic, uniqExactMerge(posts) AS recent, uniqExactIfMerge(authors) AS recent_authors
-FROM topic_minute
-WHERE minute >= toDateTime(?) AND minute < toDateTime(?)
-    AND (? = '' OR lang = ?) AND (? = '' OR platform = ?)
+	// Topic windows are ranked from topic_hour for their whole hours and
+	// from topic_minute for the minutes before the first and after the last
+	// whole hour (ranges computed by splitHours).
+	hourRange   = `hour >= toDateTime(?) AND hour < toDateTime(?)`
+	minuteEdges = `((minute >= toDateTime(?) AND minute < toDateTime(?)) OR (minute >= toDateTime(?) AND minute < toDateTime(?)))`
+	langPlat    = ` AND (? = '' OR lang = ?) AND (? = '' OR platform = ?)`
+
+	// Trends, step 1: every topic of the window ranked by deliveries, an
+	// upper bound of its distinct posts that is cheap to merge.
+	// args: hours x2, lang x2, platform x2, edges x4, lang x2, platform x2, min posts, limit
+	qTrendsTop = `SELECT topic, sumMerge(d) AS upper
+FROM (
+    SELECT topic, deliveries AS d FROM topic_hour WHERE ` + hourRange + langPlat + `
+    UNION ALL
+    SELECT topic, deliveries AS d FROM topic_minute WHERE ` + minuteEdges + langPlat + `
+)
 GROUP BY topic
-HAVING recent >= ?
-ORDER BY recent DESC, topic
+HAVING upper >= ?
+ORDER BY upper DESC, topic
 LIMIT ?`
-	// Trends, step 2: those topics' baselines from the raw rows. The long
-	// baseline would merge millions of one-post states in topic_minute (at
-	// realistic densities a topic has ~1 post per minute); topic_posts is
-	// ordered by topic, so this reads only the listed topics' ranges.
-	// args: topics (GroupSet), base, start, lang x2, platform x2
-	qTrendsBaseline = `SELECT topic, uniqExact(post_id) AS baseline
+	// Trends, step 2: the exact distinct posts and authors of the
+	// candidates, from the raw rows: topic_posts is ordered by topic and
+	// partitioned by day, so this reads the candidates' ranges in the
+	// window's days only.
+	// args: topics (GroupSet), start, end, lang x2, platform x2
+	qTrendsRecent = `SELECT topic, uniqExact(post_h) AS recent, uniqExactIf(cityHash64(author), author != '') AS recent_authors
 FROM topic_posts
-WHERE topic IN ? AND minute >= toDateTime(?) AND minute < toDateTime(?)
-    AND (? = '' OR lang = ?) AND (? = '' OR platform = ?)
+WHERE topic IN ? AND minute >= toDateTime(?) AND minute < toDateTime(?)` + langPlat + `
 GROUP BY topic`
-	// args: origin, step, start, end, topics, lang x2, platform x2
-	qTrendSeries = `SELECT topic, intDiv(toUInt32(minute) - ?, ?) AS bucket, uniqExactMerge(posts) AS n
-FROM topic_minute
-WHERE minute >= toDateTime(?) AND minute < toDateTime(?) AND has(?, topic)
-    AND (? = '' OR lang = ?) AND (? = '' OR platform = ?)
+	// Trends, step 3: the listed topics' baselines, the same way.
+	// args: topics (GroupSet), base, start, lang x2, platform x2
+	qTrendsBaseline = `SELECT topic, uniqExact(post_h) AS baseline
+FROM topic_posts
+WHERE topic IN ? AND minute >= toDateTime(?) AND minute < toDateTime(?)` + langPlat + `
+GROUP BY topic`
+	// args: origin, step, topics (GroupSet), start, end, lang x2, platform x2
+	qTrendSeries = `SELECT topic, intDiv(toUInt32(minute) - ?, ?) AS bucket, uniqExact(post_h) AS n
+FROM topic_posts
+WHERE topic IN ? AND minute >= toDateTime(?) AND minute < toDateTime(?)` + langPlat + `
 GROUP BY topic, bucket
 ORDER BY topic, bucket`
 
@@ -79,41 +106,59 @@ ORDER BY topic, bucket`
 	// args: origin, step, topic, from, to
 	qTimeline = `SELECT intDiv(toUInt32(first_minute) - ?, ?) AS bucket, count() AS n
 FROM (
-    SELECT post_id, min(minute) AS first_minute
+    SELECT post_h, min(minute) AS first_minute
     FROM topic_posts
     WHERE topic = ? AND minute >= toDateTime(?) AND minute < toDateTime(?)
-    GROUP BY post_id
+    GROUP BY post_h
 )
 GROUP BY bucket
 ORDER BY bucket`
 
 	spreadWhere = ` topic = ? AND minute >= toDateTime(?) AND minute < toDateTime(?)`
 	// args: topic, from, to
-	qSpreadTotals = `SELECT uniqExact(post_id), uniqExactIf(author, author != ''), uniqExactIf(source, source != ''),
+	qSpreadTotals = `SELECT uniqExact(post_h), uniqExactIf(author, author != ''), uniqExactIf(source, source != ''),
     uniqExactIf(domain, domain != ''), min(ts), max(ts)
 FROM topic_posts
 WHERE` + spreadWhere
-	// args: topic, from, to, limit
-	qSpreadAuthors   = `SELECT author AS k, uniqExact(post_id) AS n FROM topic_posts WHERE` + spreadWhere + ` AND author != '' GROUP BY k ORDER BY n DESC, k LIMIT ?`
-	qSpreadSources   = `SELECT source AS k, uniqExact(post_id) AS n FROM topic_posts WHERE` + spreadWhere + ` AND source != '' GROUP BY k ORDER BY n DESC, k LIMIT ?`
-	qSpreadDomains   = `SELECT domain AS k, uniqExact(post_id) AS n FROM topic_posts WHERE` + spreadWhere + ` AND domain != '' GROUP BY k ORDER BY n DESC, k LIMIT ?`
-	qSpreadLanguages = `SELECT lang AS k, uniqExact(post_id) AS n FROM topic_posts WHERE` + spreadWhere + ` GROUP BY k ORDER BY n DESC, k LIMIT ?`
-	qSpreadPlatforms = `SELECT platform AS k, uniqExact(post_id) AS n FROM topic_posts WHERE` + spreadWhere + ` GROUP BY k ORDER BY n DESC, k LIMIT ?`
-	// The earliest posts of the topic. args: topic, from, to, limit, limit
-	qSpreadSamples = `SELECT id, argMax(source, ingested), argMax(platform, ingested), argMax(url, ingested),
-    argMax(canonical_url, ingested), argMax(author, ingested), argMax(lang, ingested), argMax(title, ingested),
-    argMax(text, ingested), min(published) AS first_published, argMax(fetched, ingested)
-FROM posts
-WHERE id IN (
-    SELECT post_id FROM topic_posts WHERE` + spreadWhere + `
-    GROUP BY post_id ORDER BY min(ts), post_id LIMIT ?
+	// Every list of a spread in one scan: each post once (its latest
+	// delivery's values), fanned out to one row per list by ARRAY JOIN, then
+	// a plain count per (list, key). Distinct posts are counted by the one
+	// GROUP BY post_h instead of a uniqExact set per key and per list,
+	// which made the five separate queries the bulk of Spread's time.
+	// Lists: 1 authors, 2 sources, 3 domains (empty keys left out),
+	// 4 languages, 5 platforms. args: topic, from, to, limit
+	qSpreadLists = `SELECT dim, k, count() AS n
+FROM (
+    SELECT argMax(author, ingested) AS a, argMax(source, ingested) AS s, argMax(domain, ingested) AS d,
+        argMax(lang, ingested) AS l, argMax(platform, ingested) AS pl
+    FROM topic_posts
+    WHERE` + spreadWhere + `
+    GROUP BY post_h
 )
-GROUP BY id
-ORDER BY first_published, id
+ARRAY JOIN [1, 2, 3, 4, 5] AS dim, [a, s, d, l, pl] AS k
+WHERE k != '' OR dim >= 4
+GROUP BY dim, k
+ORDER BY dim, n DESC, k
+LIMIT ? BY dim`
+	// The earliest posts of the topic, looked up by key in posts.
+	// args: topic, from, to, limit, limit
+	qSpreadSamples = `SELECT argMax(id, ingested), argMax(source, ingested), argMax(platform, ingested), argMax(url, ingested),
+    argMax(canonical_url, ingested), argMax(author, ingested), argMax(lang, ingested), argMax(title, ingested),
+    argMax(text, ingested), min(published) AS first_published, argMax(fetched, ingested), h
+FROM posts
+WHERE h IN (
+    SELECT post_h FROM topic_posts WHERE` + spreadWhere + `
+    GROUP BY post_h ORDER BY min(ts), post_h LIMIT ?
+)
+GROUP BY h
+ORDER BY first_published, h
 LIMIT ?`
 	// args: topic, from, to, limit
-	qSpreadFacts = `SELECT DISTINCT fact_id FROM matches
-WHERE post_id IN (SELECT post_id FROM topic_posts WHERE` + spreadWhere + `)
+	// GROUP BY, not DISTINCT: 18.16 returns a value once per stream for
+	// DISTINCT ... ORDER BY when matches has several parts.
+	qSpreadFacts = `SELECT fact_id FROM matches
+WHERE post_h IN (SELECT post_h FROM topic_posts WHERE` + spreadWhere + `)
+GROUP BY fact_id
 ORDER BY fact_id
 LIMIT ?`
 
@@ -161,6 +206,16 @@ FROM source_status GROUP BY source_id ORDER BY source_id`
 WHERE (? = '' OR l_state = ?) AND (? = '' OR l_fact = ?)
 ORDER BY l_updated DESC, id
 LIMIT ?, ?`
+	// The latest version of each flag in the window, newest first.
+	// args: from, to, kind x2, topic x2, limit
+	qFlags = `SELECT topic, kind, ts, argMax(score, version), argMax(posts, version), argMax(authors, version),
+    argMax(post_ids, version)
+FROM trend_flags
+WHERE ts >= toDateTime(?) AND ts < toDateTime(?) AND (? = '' OR kind = ?) AND (? = '' OR topic = ?)
+GROUP BY topic, kind, ts
+ORDER BY ts DESC, topic, kind
+LIMIT ?`
+
 	// args: case id
 	qCaseEvents = `SELECT id, min(time) AS first_time, any(actor), any(action), any(detail)
 FROM case_events WHERE case_id = ?
@@ -185,16 +240,13 @@ func Queries() map[string]string {
 		"insert_case_events":   qInsertCaseEvents,
 		"count_posts":          qCountPosts,
 		"count_posts_uniq":     qCountPostsUniq,
+		"trends_top":           qTrendsTop,
 		"trends_recent":        qTrendsRecent,
 		"trends_baseline":      qTrendsBaseline,
 		"trend_series":         qTrendSeries,
 		"timeline":             qTimeline,
 		"spread_totals":        qSpreadTotals,
-		"spread_authors":       qSpreadAuthors,
-		"spread_sources":       qSpreadSources,
-		"spread_domains":       qSpreadDomains,
-		"spread_languages":     qSpreadLanguages,
-		"spread_platforms":     qSpreadPlatforms,
+		"spread_lists":         qSpreadLists,
 		"spread_samples":       qSpreadSamples,
 		"spread_facts":         qSpreadFacts,
 		"facts":                qFacts,
@@ -203,5 +255,7 @@ func Queries() map[string]string {
 		"source_statuses":      qSourceStatuses,
 		"cases":                qCases,
 		"case_events":          qCaseEvents,
+		"insert_flags":         qInsertFlags,
+		"flags":                qFlags,
 	}
 }

@@ -107,25 +107,11 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 	if q.Sort == "burst" {
 		candidates = max(10*q.Limit, 200)
 	}
-	rows, err := s.conn.Query(ctx, qTrendsRecent, start, end, q.Lang, q.Lang, q.Platform, q.Platform, uint64(q.MinPosts), candidates)
+	filter := []any{q.Lang, q.Lang, q.Platform, q.Platform}
+	out, err := s.trendsTop(ctx, splitHours(start, end), filter, q.MinPosts, candidates)
 	if err != nil {
-		return nil, fmt.Errorf("cannot query trends: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []Trend
-	for rows.Next() {
-		var t Trend
-		var posts, authors uint64
-		if err := rows.Scan(&t.Topic, &posts, &authors); err != nil {
-			return nil, fmt.Errorf("cannot read trends: %w", err)
-		}
-		t.Posts, t.Authors = int64(posts), int64(authors)
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("cannot read trends: %w", err)
-	}
-	rows.Close()
 	if len(out) == 0 {
 		return nil, nil
 	}
@@ -135,7 +121,8 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 		set[i] = out[i].Topic
 		index[out[i].Topic] = i
 	}
-	brows, err := s.conn.Query(ctx, qTrendsBaseline, ch.GroupSet{Value: set}, base, start, q.Lang, q.Lang, q.Platform, q.Platform)
+	args := append([]any{ch.GroupSet{Value: set}, base, start}, filter...)
+	brows, err := s.conn.Query(ctx, qTrendsBaseline, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot query trend baselines: %w", err)
 	}
@@ -170,13 +157,13 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 	for i := range out {
 		index[out[i].Topic] = i
 	}
-	topics := make([]string, len(out))
+	topics := make([]any, len(out))
 	for i := range out {
 		topics[i] = out[i].Topic
 	}
 	// Bucket width in whole seconds; the last bucket absorbs the remainder.
 	step := int64(q.Window/time.Second) / int64(q.Buckets)
-	srows, err := s.conn.Query(ctx, qTrendSeries, start, step, start, end, topics, q.Lang, q.Lang, q.Platform, q.Platform)
+	srows, err := s.conn.Query(ctx, qTrendSeries, append([]any{start, step, ch.GroupSet{Value: topics}, start, end}, filter...)...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot query trend series: %w", err)
 	}
@@ -199,6 +186,103 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 		return nil, fmt.Errorf("cannot read trend series: %w", err)
 	}
 	return out, nil
+}
+
+// trendsTop returns the n topics of the window (as splitHours gives it)
+// with the most distinct posts (at least minPosts), most first, then by
+// topic, with exact counts.
+//
+// Exact distinct counts for every topic of a window are what made Trends
+// slow: a day holds millions of topic rows, each topic a hash set to build.
+// So it ranks all topics by deliveries (their topic rows, re-deliveries
+// included: an upper bound of distinct posts that merges as an integer
+// add), counts exactly only the top m by that bound, and checks that the
+// answer is provably the true top n. A topic left out ranks after the m-th
+// by (bound desc, topic), so its count is at most the m-th bound, and equal
+// only with a later name; when the n-th exact entry beats that, no topic
+// left out can place. Otherwise (heavy re-delivery) it retries with 4m.
+// Without re-deliveries bound and count are equal and one round suffices.
+func (s *Store) trendsTop(ctx context.Context, window, filter []any, minPosts, n int) ([]Trend, error) {
+	m := max(2*n, n+50)
+	for {
+		args := append(append(append(append(append([]any{}, window[:2]...), filter...), window[2:]...), filter...), uint64(minPosts), m)
+		rows, err := s.conn.Query(ctx, qTrendsTop, args...)
+		if err != nil {
+			return nil, fmt.Errorf("cannot query trends: %w", err)
+		}
+		var topics []any
+		var lastTopic string
+		var lastBound uint64
+		for rows.Next() {
+			if err := rows.Scan(&lastTopic, &lastBound); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("cannot read trends: %w", err)
+			}
+			topics = append(topics, lastTopic)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("cannot read trends: %w", err)
+		}
+		if len(topics) == 0 {
+			return nil, nil
+		}
+		// The window's bounds are the outer ends of its ranges.
+		args = append([]any{ch.GroupSet{Value: topics}, window[2], window[5]}, filter...)
+		erows, err := s.conn.Query(ctx, qTrendsRecent, args...)
+		if err != nil {
+			return nil, fmt.Errorf("cannot query trend counts: %w", err)
+		}
+		var out []Trend
+		for erows.Next() {
+			var t Trend
+			var posts, authors uint64
+			if err := erows.Scan(&t.Topic, &posts, &authors); err != nil {
+				erows.Close()
+				return nil, fmt.Errorf("cannot read trend counts: %w", err)
+			}
+			if int(posts) >= minPosts {
+				t.Posts, t.Authors = int64(posts), int64(authors)
+				out = append(out, t)
+			}
+		}
+		erows.Close()
+		if err := erows.Err(); err != nil {
+			return nil, fmt.Errorf("cannot read trend counts: %w", err)
+		}
+		sort.Slice(out, func(i, j int) bool {
+			if out[i].Posts != out[j].Posts {
+				return out[i].Posts > out[j].Posts
+			}
+			return out[i].Topic < out[j].Topic
+		})
+		complete := len(topics) < m // every topic of the window was ranked
+		if complete || len(out) >= n && beats(out[n-1], lastBound, lastTopic) {
+			return out[:min(n, len(out))], nil
+		}
+		m *= 4
+	}
+}
+
+// beats reports whether t ranks ahead of every topic that ranked after
+// (bound, topic) by deliveries: those have at most bound posts, and exactly
+// bound only with a name after topic.
+func beats(t Trend, bound uint64, topic string) bool {
+	c := uint64(t.Posts)
+	return c > bound || c == bound && t.Topic <= topic
+}
+
+// splitHours splits the window [start, end) (Unix seconds, whole minutes)
+// into its whole hours and the minutes before and after them, as the
+// arguments of hourRange and minuteEdges: hour start and end, then the two
+// minute ranges. A window without a whole hour is all minutes.
+func splitHours(start, end int64) []any {
+	hs := (start + 3599) / 3600 * 3600 // first whole hour
+	he := end / 3600 * 3600            // end of the last whole hour
+	if hs >= he {
+		return []any{start, start, start, end, end, end}
+	}
+	return []any{hs, he, start, hs, he, end}
 }
 
 // burst is the window's post rate over the baseline rate, the baseline
@@ -352,23 +436,12 @@ func (s *Store) SpreadWith(ctx context.Context, topic string, from, to time.Time
 			return nil
 		},
 	}
-	for _, l := range []struct {
-		q   string
-		dst *[]Count
-	}{
-		{qSpreadAuthors, &sp.Authors},
-		{qSpreadSources, &sp.Sources},
-		{qSpreadDomains, &sp.Domains},
-		{qSpreadLanguages, &sp.Languages},
-		{qSpreadPlatforms, &sp.Platforms},
-	} {
-		parts = append(parts, func() (err error) {
-			if *l.dst, err = s.counts(ctx, l.q, with(o.Top)...); err != nil {
-				return fmt.Errorf("cannot query spread of %q: %w", topic, err)
-			}
-			return nil
-		})
-	}
+	parts = append(parts, func() error {
+		if err := s.spreadLists(ctx, &sp, with(o.Top)...); err != nil {
+			return fmt.Errorf("cannot query spread of %q: %w", topic, err)
+		}
+		return nil
+	})
 	errs := make([]error, len(parts))
 	var wg sync.WaitGroup
 	for i, part := range parts {
@@ -395,6 +468,30 @@ func (s *Store) SpreadWith(ctx context.Context, topic string, from, to time.Time
 	return sp, nil
 }
 
+// spreadLists fills the top-key lists of sp from one qSpreadLists scan.
+func (s *Store) spreadLists(ctx context.Context, sp *Spread, args ...any) error {
+	rows, err := s.conn.Query(ctx, qSpreadLists, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	lists := [...]*[]Count{1: &sp.Authors, 2: &sp.Sources, 3: &sp.Domains, 4: &sp.Languages, 5: &sp.Platforms}
+	for rows.Next() {
+		var dim uint8
+		var c Count
+		var n uint64
+		if err := rows.Scan(&dim, &c.Key, &n); err != nil {
+			return err
+		}
+		if dim == 0 || int(dim) >= len(lists) {
+			return fmt.Errorf("spread list %d out of range", dim)
+		}
+		c.Posts = int64(n)
+		*lists[dim] = append(*lists[dim], c)
+	}
+	return rows.Err()
+}
+
 func (s *Store) strings(ctx context.Context, q string, args ...any) ([]string, error) {
 	rows, err := s.conn.Query(ctx, q, args...)
 	if err != nil {
@@ -412,25 +509,6 @@ func (s *Store) strings(ctx context.Context, q string, args ...any) ([]string, e
 	return out, rows.Err()
 }
 
-func (s *Store) counts(ctx context.Context, q string, args ...any) ([]Count, error) {
-	rows, err := s.conn.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Count
-	for rows.Next() {
-		var c Count
-		var n uint64
-		if err := rows.Scan(&c.Key, &n); err != nil {
-			return nil, err
-		}
-		c.Posts = int64(n)
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
 func (s *Store) samples(ctx context.Context, args ...any) ([]schema.Post, error) {
 	rows, err := s.conn.Query(ctx, qSpreadSamples, args...)
 	if err != nil {
@@ -440,8 +518,9 @@ func (s *Store) samples(ctx context.Context, args ...any) ([]schema.Post, error)
 	var out []schema.Post
 	for rows.Next() {
 		var p schema.Post
+		var h uint64
 		if err := rows.Scan(&p.ID, &p.Source, &p.Platform, &p.URL, &p.CanonicalURL, &p.Author, &p.Lang, &p.Title,
-			&p.Text, &p.Published, &p.Fetched); err != nil {
+			&p.Text, &p.Published, &p.Fetched, &h); err != nil {
 			return nil, err
 		}
 		p.V = schema.Version

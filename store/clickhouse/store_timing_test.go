@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -19,20 +20,23 @@ import (
 //	go test -run='^$' -bench=. -benchtime=2s ./store/clickhouse/
 //
 // The query benchmarks use a database of TRENDWATCH_BENCH_POSTS posts
-// (default 1,000,000) over 7 days, ~2 topics each, seeded once and kept as
-// trendwatch_bench_<n> so later runs skip the seeding. For the 10M target:
+// (default 1,000,000) over 7 days, ~5 Zipf-distributed topics each (see
+// seedSQL), seeded once inside ClickHouse and kept as trendwatch_v2_bench_<n>
+// so later runs skip the seeding. For the 10M target:
 // TRENDWATCH_BENCH_POSTS=10000000 (seeding takes minutes; drop the database
-// afterwards with DROP DATABASE trendwatch_bench_10000000).
+// afterwards with DROP DATABASE trendwatch_v2_bench_10000000).
 
 const benchBatch = 10000
 
-func benchStore(b *testing.B, db string) *Store {
+func benchStore(b *testing.B, db string) *Store { return benchStoreWith(b, db, false) }
+
+func benchStoreWith(b *testing.B, db string, lz4 bool) *Store {
 	b.Helper()
 	addr := testsvc.ClickHouse(b)
 	if db == "" {
 		db = testsvc.Database(b, addr)
 	}
-	s, err := Open(context.Background(), Options{Addrs: []string{addr}, Database: db}, nil)
+	s, err := Open(context.Background(), Options{Addrs: []string{addr}, Database: db, Compress: lz4}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -43,15 +47,21 @@ func benchStore(b *testing.B, db string) *Store {
 	return s
 }
 
-// benchPosts is genPosts with a realistic topic spread: thousands of
-// topics, a heavy head and a long tail.
+// benchPosts is genPosts with a realistic topic spread: 3 to 7 topics a
+// post (5 on average) drawn log-uniformly (Zipf, s = 1) from large
+// vocabularies of hashtags, keywords and entities, as seedSQL does.
 func benchPosts(seed uint64, n int, start time.Time, span time.Duration) []schema.Analyzed {
 	items := genPosts(seed, n, start, span)
 	r := rand.New(rand.NewPCG(seed, 7))
+	zipf := func(vocab float64) int { return int(math.Exp(r.Float64() * math.Log(vocab))) }
 	for i := range items {
-		t := items[i].Topics[:0]
-		for k := 0; k < 1+r.IntN(3); k++ {
-			t = append(t, "#t"+strconv.Itoa(int(r.ExpFloat64()*300)))
+		t := append(items[i].Topics[:0], "#t"+strconv.Itoa(zipf(50_000)), "kw:w"+strconv.Itoa(zipf(200_000)),
+			"kw:w"+strconv.Itoa(zipf(200_000)), "ent:e"+strconv.Itoa(zipf(20_000)))
+		if r.IntN(2) == 0 {
+			t = append(t, "#t"+strconv.Itoa(zipf(50_000)))
+		}
+		if items[i].URL != "" {
+			t = append(t, "url:"+items[i].URL)
 		}
 		items[i].Topics = t
 	}
@@ -59,20 +69,30 @@ func benchPosts(seed uint64, n int, start time.Time, span time.Duration) []schem
 }
 
 // BenchmarkWriteAnalyzed: posts/s through WriteAnalyzed (posts + topic rows
-// + materialized view + matches), 10k-post batches.
+// + the minute and hour views + matches), 10k-post batches of ~5 topics a
+// post, without and with LZ4 on the wire.
 func BenchmarkWriteAnalyzed(b *testing.B) {
-	s := benchStore(b, "")
-	items := benchPosts(3, benchBatch, t0, 24*time.Hour)
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		for j := range items {
-			items[j].ID = fmt.Sprintf("b%d-%d", i, j)
-		}
-		if err := s.WriteAnalyzed(context.Background(), items); err != nil {
-			b.Fatal(err)
-		}
+	for _, lz4 := range []bool{false, true} {
+		b.Run(fmt.Sprintf("lz4=%v", lz4), func(b *testing.B) {
+			s := benchStoreWith(b, "", lz4)
+			items := benchPosts(3, benchBatch, t0, 24*time.Hour)
+			var topics int
+			for _, it := range items {
+				topics += len(it.Topics)
+			}
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				for j := range items {
+					items[j].ID = fmt.Sprintf("b%d-%d", i, j)
+				}
+				if err := s.WriteAnalyzed(context.Background(), items); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "posts/s")
+			b.ReportMetric(float64(topics)/float64(len(items)), "topics/post")
+		})
 	}
-	b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "posts/s")
 }
 
 // BenchmarkPlainInsert is the ceiling: the same post rows in one batch
@@ -115,28 +135,28 @@ func seeded(b *testing.B) (*Store, int) {
 			b.Fatalf("TRENDWATCH_BENCH_POSTS=%q: want a positive integer", v)
 		}
 	}
-	s := benchStore(b, fmt.Sprintf("trendwatch_bench_%d", n))
+	s := benchStore(b, fmt.Sprintf("trendwatch_v2_bench_%d", n))
 	ctx := context.Background()
 	have, err := s.CountPosts(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if int(have) < n {
+	if have != 0 && int(have) != n {
+		b.Fatalf("trendwatch_v2_bench_%d holds %d posts (an interrupted seeding?): drop it and run again", n, have)
+	}
+	if have == 0 {
 		t := time.Now()
-		// Chunks with their own seeds keep memory flat at any n; writing
-		// the same chunk twice (an interrupted seeding) is harmless.
-		for off := 0; off < n; off += 100_000 {
-			items := benchPosts(uint64(off/100_000+1), min(100_000, n-off), t0, 7*24*time.Hour)
-			for i := range items {
-				items[i].ID = "s" + strconv.Itoa(off+i)
-			}
-			for i := 0; i < len(items); i += benchBatch {
-				if err := s.WriteAnalyzed(ctx, items[i:min(i+benchBatch, len(items))]); err != nil {
-					b.Fatal(err)
-				}
-			}
+		if err := seedSQL(ctx, s, n, t0, b.Logf); err != nil {
+			b.Fatal(err)
 		}
 		b.Logf("seeded %d posts in %v", n, time.Since(t))
+	}
+	if fs, err := s.Facts(ctx, FactQuery{Limit: 1}); err != nil {
+		b.Fatal(err)
+	} else if len(fs) == 0 {
+		if err := seedSmall(ctx, s, t0); err != nil {
+			b.Fatal(err)
+		}
 	}
 	return s, n
 }
@@ -158,6 +178,13 @@ func BenchmarkQueries(b *testing.B) {
 		b.Fatalf("no trends to benchmark: %v", err)
 	}
 	top := trends[0].Topic
+	// A mid-table topic: what most Spread pages show.
+	mids, err := s.Trends(ctx, TrendsQuery{Now: end, Window: 24 * time.Hour, Limit: 200})
+	if err != nil || len(mids) == 0 {
+		b.Fatalf("no trends to benchmark: %v", err)
+	}
+	mid := mids[len(mids)-1].Topic
+	b.Logf("top topic %s (%d posts in the last hour), mid topic %s (%d in the last day)", top, trends[0].Posts, mid, mids[len(mids)-1].Posts)
 	for _, bc := range []struct {
 		name string
 		run  func() error
@@ -181,6 +208,50 @@ func BenchmarkQueries(b *testing.B) {
 		}},
 		{"Spread/top-topic-7d", func() error {
 			_, err := s.Spread(ctx, top, t0, end)
+			return err
+		}},
+		{"Spread/mid-topic-7d", func() error {
+			_, err := s.Spread(ctx, mid, t0, end)
+			return err
+		}},
+		{"Trends/7d", func() error {
+			_, err := s.Trends(ctx, TrendsQuery{Now: end, Window: 7 * 24 * time.Hour, Baseline: time.Hour, Limit: 20})
+			return err
+		}},
+		{"Timeline/top-topic-24h-5m", func() error {
+			_, err := s.Timeline(ctx, top, end.Add(-24*time.Hour), end, 5*time.Minute)
+			return err
+		}},
+		{"Facts/list", func() error {
+			_, err := s.Facts(ctx, FactQuery{})
+			return err
+		}},
+		{"Facts/search", func() error {
+			_, err := s.Facts(ctx, FactQuery{Q: "floods", Verdict: schema.VerdictFalse})
+			return err
+		}},
+		{"Fact", func() error {
+			_, err := s.Fact(ctx, "f42")
+			return err
+		}},
+		{"Cases", func() error {
+			_, err := s.Cases(ctx, CaseQuery{State: "open"})
+			return err
+		}},
+		{"CaseEvents", func() error {
+			_, err := s.CaseEvents(ctx, "c7")
+			return err
+		}},
+		{"Sources", func() error {
+			_, err := s.Sources(ctx)
+			return err
+		}},
+		{"SourceStatuses", func() error {
+			_, err := s.SourceStatuses(ctx)
+			return err
+		}},
+		{"Flags/24h", func() error {
+			_, err := s.Flags(ctx, FlagQuery{From: end.Add(-24 * time.Hour), To: end})
 			return err
 		}},
 	} {

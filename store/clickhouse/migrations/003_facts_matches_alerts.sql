@@ -22,8 +22,11 @@ CREATE TABLE IF NOT EXISTS facts (
 ) ENGINE = ReplacingMergeTree(version)
 ORDER BY id;
 
+-- post_h = cityHash64(post_id), so a topic's facts are found with the
+-- same fixed-size hashes topic_posts holds.
 CREATE TABLE IF NOT EXISTS matches (
     post_id String,
+    post_h UInt64,
     fact_id String,
     score Float64,
     verdict String,

@@ -1,0 +1,201 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/trendwatch/trendwatch/schema"
+)
+
+func TestSplitHours(t *testing.T) {
+	h := int64(3600)
+	f := func(start, end int64, want ...int64) {
+		t.Helper()
+		got := splitHours(start, end)
+		g := make([]int64, len(got))
+		for i, v := range got {
+			g[i] = v.(int64)
+		}
+		if !slices.Equal(g, want) {
+			t.Errorf("splitHours(%d, %d) = %v, want %v", start, end, g, want)
+		}
+	}
+	f(10*h, 12*h, 10*h, 12*h, 10*h, 10*h, 12*h, 12*h)               // aligned: hours only
+	f(10*h+60, 12*h+120, 11*h, 12*h, 10*h+60, 11*h, 12*h, 12*h+120) // ragged both ends
+	f(10*h+60, 10*h+600, 10*h+60, 10*h+60, 10*h+60, 10*h+600, 10*h+600, 10*h+600)
+	f(10*h+60, 11*h+60, 10*h+60, 10*h+60, 10*h+60, 11*h+60, 11*h+60, 11*h+60) // an hour long, no whole hour
+	f(10*h, 10*h+60, 10*h, 10*h, 10*h, 10*h+60, 10*h+60, 10*h+60)
+}
+
+func TestBeats(t *testing.T) {
+	f := func(posts int64, topic string, bound uint64, last string, want bool) {
+		t.Helper()
+		if got := beats(Trend{Topic: topic, Posts: posts}, bound, last); got != want {
+			t.Errorf("beats(%d %s, bound %d %s) = %v, want %v", posts, topic, bound, last, got, want)
+		}
+	}
+	f(5, "#z", 4, "#a", true)  // more posts than any left-out bound
+	f(4, "#b", 4, "#c", true)  // tie: left-out topics sort after #c, so after #b
+	f(4, "#d", 4, "#c", false) // tie: a left-out #c1 with 4 posts would precede #d
+	f(3, "#a", 4, "#z", false) // a left-out topic may have 4 posts
+}
+
+// FuzzSplitHours: the hour range and the two minute ranges are disjoint,
+// each well-formed, the hours whole, and together exactly [start, end).
+func FuzzSplitHours(f *testing.F) {
+	f.Add(int64(36000), int64(43200))
+	f.Add(int64(36060), int64(36600))
+	f.Add(int64(0), int64(60))
+	f.Fuzz(func(t *testing.T, start, end int64) {
+		// Windows are whole minutes within DateTime's range.
+		start, end = (start&0xffffffff)/60*60, (end&0xffffffff)/60*60
+		if start >= end {
+			return
+		}
+		r := splitHours(start, end)
+		v := make([]int64, 6)
+		for i := range r {
+			v[i] = r[i].(int64)
+		}
+		hs, he, m1s, m1e, m2s, m2e := v[0], v[1], v[2], v[3], v[4], v[5]
+		if hs > he || m1s > m1e || m2s > m2e {
+			t.Fatalf("ill-formed ranges %v for [%d, %d)", v, start, end)
+		}
+		if hs < he && (hs%3600 != 0 || he%3600 != 0) {
+			t.Fatalf("hour range [%d, %d) not on hours", hs, he)
+		}
+		covered := (he - hs) + (m1e - m1s) + (m2e - m2s)
+		if covered != end-start {
+			t.Fatalf("ranges %v cover %d s of a %d s window", v, covered, end-start)
+		}
+		for _, x := range v {
+			if x < start || x > end {
+				t.Fatalf("range bound %d outside [%d, %d]", x, start, end)
+			}
+		}
+		if hs < he && (m1e > hs || m2s < he) {
+			t.Fatalf("minute ranges %v overlap the hours [%d, %d)", v, hs, he)
+		}
+	})
+}
+
+// Trends over windows that mix whole hours (topic_hour) and ragged minutes
+// (topic_minute) count exactly what Go counts, re-deliveries included.
+func TestTrendsUnalignedWindows(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	items := genPosts(5, 800, t0, 5*time.Hour)
+	for range 2 {
+		if err := s.WriteAnalyzed(ctx, items); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		now            time.Time
+		window, before time.Duration
+	}{
+		{t0.Add(4*time.Hour + 37*time.Minute), 97 * time.Minute, 113 * time.Minute},
+		{t0.Add(3 * time.Hour), 2 * time.Hour, time.Hour},
+		{t0.Add(2*time.Hour + 10*time.Minute), 20 * time.Minute, 2*time.Hour + 50*time.Minute},
+		{t0.Add(5 * time.Hour), 5 * time.Hour, time.Hour},
+	} {
+		trends, err := s.Trends(ctx, TrendsQuery{Now: tc.now, Window: tc.window, Baseline: tc.before, Limit: 1000, Buckets: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(trends) == 0 {
+			t.Fatalf("no trends at %v", tc.now)
+		}
+		seen := 0
+		for _, tr := range trends {
+			start := tc.now.Add(-tc.window)
+			e := expect(items, tr.Topic, start, tc.now, tc.window)
+			base := expect(items, tr.Topic, start.Add(-tc.before), start, tc.before)
+			if tr.Posts != e.posts || tr.Authors != e.authors || tr.Baseline != base.posts {
+				t.Errorf("window %v..%v, %s: posts/authors/baseline = %d/%d/%d, want %d/%d/%d", start, tc.now, tr.Topic,
+					tr.Posts, tr.Authors, tr.Baseline, e.posts, e.authors, base.posts)
+			}
+			seen++
+		}
+		// Every topic with a post in the window is listed.
+		topics := map[string]bool{}
+		for _, it := range items {
+			for _, topic := range it.Topics {
+				topics[topic] = true
+			}
+		}
+		want := 0
+		for topic := range topics {
+			if expect(items, topic, tc.now.Add(-tc.window), tc.now, tc.window).posts > 0 {
+				want++
+			}
+		}
+		if seen != want {
+			t.Errorf("window ending %v: %d topics, want %d", tc.now, seen, want)
+		}
+	}
+}
+
+// idHash must be the server's cityHash64: posts and topic rows are keyed
+// by it, and the views hash authors with the server's function.
+func TestIDHashMatchesServer(t *testing.T) {
+	s := newStore(t)
+	for _, id := range []string{"", "p1", "s1234567", "0123456789abcdef0123456789abcdef", "tiếng Việt ✓", string(make([]byte, 300))} {
+		var want uint64
+		if err := s.conn.QueryRow(context.Background(), "SELECT cityHash64(?)", id).Scan(&want); err != nil {
+			t.Fatal(err)
+		}
+		if got := idHash(id); got != want {
+			t.Errorf("idHash(%q) = %d, server cityHash64 = %d", id, got, want)
+		}
+	}
+}
+
+// Re-deliveries inflate the deliveries bound Trends ranks by; the exact
+// top must still win, through trendsTop's retry with more candidates.
+func TestTrendsTopUnderHeavyRedelivery(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	now := t0.Add(time.Hour)
+	var noisy, real []schema.Analyzed
+	for i := range 60 { // 60 topics of one post each, delivered 6 times
+		noisy = append(noisy, schema.Analyzed{Post: schema.Post{ID: fmt.Sprintf("d%d", i), Text: "x", Published: t0.Add(time.Duration(i) * time.Second)},
+			Topics: []string{fmt.Sprintf("#d%02d", i)}})
+	}
+	for i := range 5 { // one topic of 5 posts, delivered once
+		real = append(real, schema.Analyzed{Post: schema.Post{ID: fmt.Sprintf("r%d", i), Text: "x", Published: t0.Add(time.Duration(i) * time.Minute)},
+			Topics: []string{"#real"}})
+	}
+	for range 6 {
+		if err := s.WriteAnalyzed(ctx, noisy); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.WriteAnalyzed(ctx, real); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Trends(ctx, TrendsQuery{Now: now, Window: time.Hour, Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Trend{{Topic: "#real", Posts: 5}, {Topic: "#d00", Posts: 1}, {Topic: "#d01", Posts: 1}}
+	if len(got) != len(want) {
+		t.Fatalf("Trends = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i].Topic != want[i].Topic || got[i].Posts != want[i].Posts {
+			t.Errorf("Trends[%d] = %s %d, want %s %d", i, got[i].Topic, got[i].Posts, want[i].Topic, want[i].Posts)
+		}
+	}
+	// MinPosts above every noisy topic's count but below its bound.
+	got, err = s.Trends(ctx, TrendsQuery{Now: now, Window: time.Hour, MinPosts: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Topic != "#real" {
+		t.Errorf("Trends with MinPosts 2 = %+v, want only #real", got)
+	}
+}
