@@ -144,8 +144,8 @@ func TestAlertCasesSurviveCrash(t *testing.T) {
 	run := fmt.Sprintf("acc-%d", time.Now().UnixNano())
 	dataDir := t.TempDir()
 	routes := filepath.Join(dataDir, "routes.json")
-	// Every case goes to the desk; high severity also to the editors.
-	if err := os.WriteFile(routes, []byte(`[{"name":"desk","channels":["webhook"]}]`), 0o644); err != nil {
+	// Every case goes to the desk over the signed webhook.
+	if err := os.WriteFile(routes, []byte(`{"routes":[{"name":"desk","channels":["webhook"]}]}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	api := freePort(t)
