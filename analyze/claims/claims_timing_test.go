@@ -35,7 +35,7 @@ func scaleFacts(facts []schema.Fact, n int) []schema.Fact {
 // streamPosts is a realistic stream: 9 posts in 10 match nothing (vi-news
 // items and the English news of the captured Guardian, heise-free feeds),
 // 1 in 10 is a CheckThat! 2022 devtest tweet that checks a fact.
-func streamPosts(b *testing.B) []string {
+func streamPosts(b testing.TB) []string {
 	dir := testdata.SharedDir(b)
 	var other []string
 	for _, it := range readViNews(b, filepath.Join(dir, "vi-news")) {
@@ -111,7 +111,7 @@ func threadCPU() time.Duration {
 	return time.Duration(ts.Nano())
 }
 
-func factsAt(b *testing.B, n int) []schema.Fact {
+func factsAt(b testing.TB, n int) []schema.Fact {
 	return scaleFacts(checkThat(b, "2022", "devtest").facts, n)
 }
 

@@ -376,6 +376,14 @@ func uniq(s []string) []string {
 // the folded words of s: they match across inflections, typos and
 // compounds the stemmer does not join.
 func charGrams(s string) []uint32 {
+	out := gramHashes(s)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// gramHashes returns the hashes of s's character trigrams, repeats
+// included, in text order.
+func gramHashes(s string) []uint32 {
 	n := text.FoldDiacritics(text.Normalize(s))
 	var b []rune
 	b = append(b, ' ')
@@ -397,8 +405,7 @@ func charGrams(s string) []uint32 {
 		}
 		out = append(out, h)
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return out
 }
 
 func isAlnum(r rune) bool {
@@ -433,6 +440,59 @@ func hashSet(seed uint32, ss []string) []uint32 {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// queryHashSet returns the unique hashes of ss in no particular order. A
+// post's sets only go into the bitset and count by size, so the query side
+// skips hashSet's sort, a fifth of newQuery.
+func queryHashSet(seed uint32, ss []string) []uint32 {
+	out := make([]uint32, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, hash32(seed, s))
+	}
+	return dedupe(out)
+}
+
+// dedupeTables are dedupe's open-addressing tables, pooled: a post's few
+// hundred hashes would otherwise allocate and zero one per set.
+var dedupeTables = sync.Pool{New: func() any { return new([]uint64) }}
+
+// dedupe removes repeated values from hs in place, keeping the first of
+// each, with a hash table: for the hundreds of trigrams of a long post it
+// is several times cheaper than sorting.
+func dedupe(hs []uint32) []uint32 {
+	if len(hs) < 2 {
+		return hs
+	}
+	size := 16
+	for size < 2*len(hs) {
+		size <<= 1
+	}
+	tp := dedupeTables.Get().(*[]uint64)
+	if len(*tp) < size {
+		*tp = make([]uint64, size)
+	}
+	t := (*tp)[:size]
+	mask := uint32(size - 1)
+	w := 0
+	for _, h := range hs {
+		// Slots hold h with bit 32 set, so the zero value means empty.
+		v := uint64(h) | 1<<32
+		for i := (h * 0x9E3779B1) & mask; ; i = (i + 1) & mask {
+			if t[i] == 0 {
+				t[i] = v
+				hs[w] = h
+				w++
+				break
+			}
+			if t[i] == v {
+				break
+			}
+		}
+	}
+	clear(t)
+	dedupeTables.Put(tp)
+	return hs[:w]
 }
 
 // bitset is a query's feature sets as one Bloom-style bit array. With a

@@ -55,7 +55,7 @@ const (
 type scratch struct {
 	acc     [][accLen]float32
 	touched []int32
-	heap    []int32
+	heap    []hit
 	bits    bitset
 	terms   []qterm
 }
@@ -125,16 +125,16 @@ func newQuery(d text.Doc) query {
 			q.date = t
 		}
 	}
-	q.bigrams = hashSet(seedBigram, d.Bigrams)
-	q.nums = hashSet(seedNumber, d.Numbers)
-	q.ents = hashSet(seedEntity, d.Entities)
-	q.termHash = hashSet(seedTerm, q.sorted)
+	q.bigrams = queryHashSet(seedBigram, d.Bigrams)
+	q.nums = queryHashSet(seedNumber, d.Numbers)
+	q.ents = queryHashSet(seedEntity, d.Entities)
+	q.termHash = queryHashSet(seedTerm, q.sorted)
 	return q
 }
 
 func (q *query) charGrams() []uint32 {
 	if !q.gramsSet {
-		q.grams, q.gramsSet = charGrams(q.doc.Text), true
+		q.grams, q.gramsSet = dedupe(gramHashes(q.doc.Text)), true
 	}
 	return q.grams
 }
@@ -441,20 +441,26 @@ func (ix *Index) scorePostings(sc *scratch, id int32, qw float64, avg *[nFields]
 	}
 }
 
+// hit is a first-stage result: the score travels with the document so
+// the heap compares without reaching into the accumulators.
+type hit struct {
+	s float32
+	d int32
+}
+
 // worse orders first-stage hits: lower BM25F first, then larger fact id,
 // so the selection is deterministic.
-func (ix *Index) worse(a, b int32, sa, sb float32) bool {
-	if sa != sb {
-		return sa < sb
+func (ix *Index) worse(a, b hit) bool {
+	if a.s != b.s {
+		return a.s < b.s
 	}
-	return ix.facts[a].f.ID > ix.facts[b].f.ID
+	return ix.facts[a.d].f.ID > ix.facts[b.d].f.ID
 }
 
 // topLocked selects the n best touched documents with a bounded min-heap:
 // sorting every touched document costs more than the rest of Match.
 func (ix *Index) topLocked(sc *scratch, n int) []candidate {
 	h := sc.heap[:0]
-	score := func(d int32) float32 { return sc.acc[d][accTotal] }
 	down := func(i int) {
 		for {
 			l := 2*i + 1
@@ -462,10 +468,10 @@ func (ix *Index) topLocked(sc *scratch, n int) []candidate {
 				return
 			}
 			m := l
-			if r := l + 1; r < len(h) && ix.worse(h[r], h[l], score(h[r]), score(h[l])) {
+			if r := l + 1; r < len(h) && ix.worse(h[r], h[l]) {
 				m = r
 			}
-			if !ix.worse(h[m], h[i], score(h[m]), score(h[i])) {
+			if !ix.worse(h[m], h[i]) {
 				return
 			}
 			h[i], h[m] = h[m], h[i]
@@ -473,11 +479,12 @@ func (ix *Index) topLocked(sc *scratch, n int) []candidate {
 		}
 	}
 	for _, d := range sc.touched {
+		x := hit{sc.acc[d][accTotal], d}
 		if len(h) < n {
-			h = append(h, d)
+			h = append(h, x)
 			for i := len(h) - 1; i > 0; {
 				p := (i - 1) / 2
-				if !ix.worse(h[i], h[p], score(h[i]), score(h[p])) {
+				if !ix.worse(h[i], h[p]) {
 					break
 				}
 				h[i], h[p] = h[p], h[i]
@@ -485,15 +492,19 @@ func (ix *Index) topLocked(sc *scratch, n int) []candidate {
 			}
 			continue
 		}
-		if ix.worse(h[0], d, score(h[0]), score(d)) {
-			h[0] = d
+		// Most documents lose to the heap's minimum on score alone.
+		if x.s < h[0].s {
+			continue
+		}
+		if ix.worse(h[0], x) {
+			h[0] = x
 			down(0)
 		}
 	}
 	sc.heap = h
 	cands := make([]candidate, len(h))
-	for i, d := range h {
-		cands[i] = candidate{doc: d, bm25: float64(score(d))}
+	for i, x := range h {
+		cands[i] = candidate{doc: x.d, bm25: float64(x.s)}
 	}
 	// Heap order: the features do not depend on the first-stage rank, and
 	// the results are sorted by score.
