@@ -80,12 +80,13 @@ func TestQualification(t *testing.T) {
 			t.Errorf("%s: opened=%v, want %v", name, got, opens)
 		}
 	}
-	a := match("f", "p", "u", 0.61, t0)
+	// The default policy's thresholds: 0.5, 0.6 for undetermined language.
+	a := match("f", "p", "u", 0.51, t0)
 	f("above threshold", a, true)
-	a.Score = 0.59
+	a.Score = 0.49
 	f("below threshold", a, false)
-	a.Score, a.Lang = 0.65, ""
-	f("undetermined language needs 0.7", a, false)
+	a.Score, a.Lang = 0.55, ""
+	f("undetermined language needs 0.6", a, false)
 	a.Score, a.Verdict = 0.99, schema.VerdictTrue
 	f("true verdict", a, false)
 	a.Verdict = schema.VerdictMisleading

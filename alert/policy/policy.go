@@ -83,15 +83,15 @@ type Config struct {
 }
 
 // Default returns the default policy: false and misleading verdicts, the
-// analyzer's calibrated 0.6 threshold (0.7 for undetermined language), one
+// analyzer's calibrated 0.5 threshold (0.6 for undetermined language), one
 // post in an hour opens a case (the walking skeleton's one post, one
 // notification), renotify when the hourly rate doubles but at most every
 // 10 minutes, escalate after 30 minutes without acknowledgement.
 func Default() Config {
 	return Config{
 		Verdicts:         []string{schema.VerdictFalse, schema.VerdictMisleading},
-		Thresholds:       map[string]float64{"und": 0.7},
-		DefaultThreshold: 0.6,
+		Thresholds:       map[string]float64{"und": 0.6},
+		DefaultThreshold: 0.5,
 		Window:           time.Hour,
 		MinPosts:         1,
 		MinAuthors:       1,

@@ -39,6 +39,7 @@ func TestValidate(t *testing.T) {
 func TestThresholdAndQualifies(t *testing.T) {
 	c := Default()
 	c.Thresholds = map[string]float64{"vi": 0.5, "und": 0.8}
+	c.DefaultThreshold = 0.6
 	f := func(lang, verdict string, score float64, want bool) {
 		t.Helper()
 		if got := c.Qualifies(schema.Alert{Lang: lang, Verdict: verdict, Score: score}); got != want {

@@ -97,8 +97,13 @@ func (o *Options) defaults() error {
 	if err := o.Policy.Validate(); err != nil {
 		return err
 	}
-	if err := policy.ValidateRoutes(o.Routes, func(c string) bool { return o.Channels[c] != nil }); err != nil {
-		return err
+	// With no channel at all the alerter still keeps cases for the
+	// dashboard (a first `trendwatch run`); routes are checked once there
+	// is somewhere to deliver.
+	if len(o.Routes) > 0 || len(o.Channels) > 0 {
+		if err := policy.ValidateRoutes(o.Routes, func(c string) bool { return o.Channels[c] != nil }); err != nil {
+			return err
+		}
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {

@@ -211,6 +211,26 @@ func TestNewValidates(t *testing.T) {
 	f(func(o *Options) { o.StateDir = "" }, "StateDir")
 	f(func(o *Options) {}, `unknown channel "a"`)
 	f(func(o *Options) { o.Policy.MinPosts = 0 }, "min_posts")
+	f(func(o *Options) { o.Routes = nil }, "no routes")
+}
+
+// TestNoChannelsKeepsCases: a first `trendwatch run` has no notification
+// channel; the alerter must still start and keep cases for the dashboard.
+func TestNoChannelsKeepsCases(t *testing.T) {
+	o := testOptions(t.TempDir(), nil, nil)
+	o.Policy = policy.Default()
+	e, err := New(o, nil)
+	if err != nil {
+		t.Fatalf("New without channels: %v", err)
+	}
+	stop := started(t, e)
+	defer stop()
+	if err := e.Handle(context.Background(), []schema.Alert{alert("fact-1", "p1", "an", 0.9, schema.VerdictFalse, time.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	if cs := e.Cases(); len(cs) != 1 || cs[0].FactID != "fact-1" {
+		t.Fatalf("cases %+v, want one for fact-1", cs)
+	}
 }
 
 // value reads a counter (testutil would add a module to go.sum).

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trendwatch/trendwatch/analyze/claims"
 )
 
 func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
@@ -87,5 +89,34 @@ func TestStageNeedsServicesOutsideRun(t *testing.T) {
 	code, _, errs := runCLI(t, nil, "analyze")
 	if code != 2 || !strings.Contains(errs, "--kafka-brokers (TRENDWATCH_KAFKA_BROKERS) is required") {
 		t.Fatalf("analyze without brokers: exit %d, %q", code, errs)
+	}
+}
+
+// TestAlertPolicyThresholdsFollowAnalyzer: the alerter opens cases at the
+// thresholds the analyzer emits alert events at (and the API shows), with
+// --thresholds overriding both alike.
+func TestAlertPolicyThresholdsFollowAnalyzer(t *testing.T) {
+	for _, tc := range []struct {
+		flag string
+		want map[string]float64
+	}{
+		{"", map[string]float64{"en": claims.DefaultThresholds["en"], "vi": claims.DefaultThresholds["vi"], "und": claims.DefaultThresholds["und"], "xx": claims.DefaultThreshold}},
+		{"en=0.8,und=0.9", map[string]float64{"en": 0.8, "vi": claims.DefaultThresholds["vi"], "und": 0.9, "xx": claims.DefaultThreshold}},
+	} {
+		c := &config{Thresholds: tc.flag, AlertVerdicts: "false"}
+		p, err := alertPolicy(c)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.flag, err)
+		}
+		th, _ := parseThresholds(tc.flag)
+		ix := claims.NewIndex(claims.Options{Thresholds: th})
+		for lang, want := range tc.want {
+			if got := p.Threshold(lang); got != want {
+				t.Errorf("--thresholds %q: policy threshold %s = %v, want %v", tc.flag, lang, got, want)
+			}
+			if got := ix.Threshold(lang); got != p.Threshold(lang) {
+				t.Errorf("--thresholds %q: analyzer threshold %s = %v, alerter %v", tc.flag, lang, got, p.Threshold(lang))
+			}
+		}
 	}
 }

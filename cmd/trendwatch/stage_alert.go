@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/trendwatch/trendwatch/alert/notify/webhook"
 	"github.com/trendwatch/trendwatch/alert/policy"
 	alertworker "github.com/trendwatch/trendwatch/alert/worker"
+	"github.com/trendwatch/trendwatch/analyze/claims"
 	"github.com/trendwatch/trendwatch/bus"
 	"github.com/trendwatch/trendwatch/schema"
 	"github.com/trendwatch/trendwatch/store/clickhouse"
@@ -113,6 +115,11 @@ func channels(c *config) (map[string]notify.Channel, error) {
 // or the JSON file named by --alert-policy.
 func alertPolicy(c *config) (policy.Config, error) {
 	p := policy.Default()
+	// The analyzer emits an alert event when a match reaches its language's
+	// threshold; the policy starts from the same calibrated values, so the
+	// thresholds the API shows are the ones that open cases.
+	p.Thresholds = maps.Clone(claims.DefaultThresholds)
+	p.DefaultThreshold = claims.DefaultThreshold
 	if c.AlertPolicy != "" {
 		b, err := os.ReadFile(c.AlertPolicy)
 		if err != nil {
