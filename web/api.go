@@ -187,8 +187,12 @@ func (s *Server) queryRange(r *http.Request, def time.Duration) (time.Time, time
 				return time.Time{}, time.Time{}, fmt.Errorf("to=%q is not an RFC 3339 time", q.Get("to"))
 			}
 		}
+		// The store counts whole minutes: round here so the answer echoes
+		// the range its figures cover, and an empty range is the caller's
+		// error (400), not a failed query (503).
+		from, to = from.UTC().Truncate(time.Minute), to.UTC().Truncate(time.Minute)
 		if !from.Before(to) {
-			return time.Time{}, time.Time{}, errors.New("from must be before to")
+			return time.Time{}, time.Time{}, errors.New("from must be before to, at least a minute apart once both are rounded down to the minute")
 		}
 		return from, to, nil
 	}
@@ -196,7 +200,18 @@ func (s *Server) queryRange(r *http.Request, def time.Duration) (time.Time, time
 	if err != nil {
 		return time.Time{}, time.Time{}, err
 	}
-	return now.Add(-win), now.Add(time.Minute), nil
+	return now.Add(-win).Truncate(time.Minute), now.Truncate(time.Minute).Add(time.Minute), nil
+}
+
+// queryStep reads a timeline bucket width, rounded down to whole minutes
+// (at least one) as the store buckets, so the echoed step is the spacing
+// of the points.
+func queryStep(r *http.Request, def time.Duration) (time.Duration, error) {
+	step, err := queryDuration(r, "step", def, 24*time.Hour)
+	if err != nil {
+		return 0, err
+	}
+	return max(time.Minute, step.Truncate(time.Minute)), nil
 }
 
 type trendJSON struct {
@@ -258,7 +273,7 @@ func (s *Server) topic(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_parameter", "%v", err)
 		return
 	}
-	step, err := queryDuration(r, "step", time.Minute, 24*time.Hour)
+	step, err := queryStep(r, time.Minute)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad_parameter", "%v", err)
 		return
@@ -323,6 +338,47 @@ func (s *Server) spread(w http.ResponseWriter, r *http.Request) {
 		"languages": counts(sp.Languages), "platforms": counts(sp.Platforms),
 		"sample_posts": samples, "facts": nonNilFacts(facts),
 	})
+}
+
+type flagJSON struct {
+	Time    time.Time `json:"time"`
+	Topic   string    `json:"topic"`
+	Kind    string    `json:"kind"`
+	Score   float64   `json:"score"`
+	Count   int       `json:"count"`
+	Authors int       `json:"authors"`
+	PostIDs []string  `json:"post_ids"`
+}
+
+// flags lists the velocity detector's stored flags in the range, newest
+// first: what the detector raised, as opposed to the trends list, which
+// ranks topics by the store's counts.
+func (s *Server) flags(w http.ResponseWriter, r *http.Request) {
+	from, to, err := s.queryRange(r, 24*time.Hour)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_parameter", "%v", err)
+		return
+	}
+	limit, err := queryInt(r, "limit", 100, 1, 1000)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_parameter", "%v", err)
+		return
+	}
+	q := r.URL.Query()
+	fs, err := s.opts.Store.Flags(r.Context(), clickhouse.FlagQuery{From: from, To: to, Kind: q.Get("kind"), Topic: q.Get("topic"), Limit: limit})
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	out := make([]flagJSON, 0, len(fs))
+	for _, f := range fs {
+		ids := f.PostIDs
+		if ids == nil {
+			ids = []string{}
+		}
+		out = append(out, flagJSON{Time: f.Time.UTC(), Topic: f.Topic, Kind: f.Kind, Score: f.Score, Count: f.Count, Authors: f.Authors, PostIDs: ids})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "flags": out})
 }
 
 type postJSON struct {

@@ -74,7 +74,7 @@ func (s *Server) timelineCSV(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_parameter", "%v", err)
 		return
 	}
-	step, err := queryDuration(r, "step", time.Hour, 24*time.Hour)
+	step, err := queryStep(r, time.Hour)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad_parameter", "%v", err)
 		return

@@ -36,8 +36,8 @@ var (
 	pKey    = param{"key", "path", "string", "topic key (URL-escaped; e.g. %23tag, url:host%2Fpath)"}
 	pID     = param{"id", "path", "string", "identifier"}
 	pWindow = q("window", "string", "duration ending now: 15m, 1h, 24h, 7d")
-	pFrom   = q("from", "string", "RFC 3339 start (instead of window)")
-	pTo     = q("to", "string", "RFC 3339 end; default now")
+	pFrom   = q("from", "string", "RFC 3339 start (instead of window); rounded down to the minute")
+	pTo     = q("to", "string", "RFC 3339 end, exclusive; default now; rounded down to the minute")
 	pLimit  = q("limit", "integer", "page size")
 	pOffset = q("offset", "integer", "rows to skip (use next_offset from the previous page)")
 )
@@ -52,11 +52,14 @@ func (s *Server) apiRoutes() []route {
 		{method: "GET", path: "/api/v1/trends", need: permRead, handler: s.trends, summary: "Rising topics",
 			params: []param{pWindow, q("lang", "string", "language code"), q("platform", "string", "platform"), pLimit, q("sort", "string", "posts or burst")}, resp: "Trends"},
 		{method: "GET", path: "/api/v1/topics/{key}", need: permRead, handler: s.topic, summary: "Topic timeline",
-			params: append(rangeParams, q("step", "string", "bucket width, e.g. 1m, 1h")), resp: "Timeline"},
+			params: append(rangeParams, q("step", "string", "bucket width, e.g. 1m, 1h; rounded down to whole minutes")), resp: "Timeline"},
 		{method: "GET", path: "/api/v1/topics/{key}/timeline.csv", need: permSpread, handler: s.timelineCSV, summary: "Topic timeline as CSV",
-			params: append(rangeParams, q("step", "string", "bucket width")), csv: true},
+			params: append(rangeParams, q("step", "string", "bucket width; default 1h; rounded down to whole minutes")), csv: true},
 		{method: "GET", path: "/api/v1/topics/{key}/spread", need: permSpread, handler: s.spread, summary: "How a topic spread", params: rangeParams, resp: "Spread"},
 		{method: "GET", path: "/api/v1/topics/{key}/spread.csv", need: permSpread, handler: s.spreadCSV, summary: "Spread figures as CSV", params: rangeParams, csv: true},
+		{method: "GET", path: "/api/v1/flags", need: permRead, handler: s.flags, summary: "Trend flags raised by the velocity detector, newest first",
+			params: []param{pWindow, pFrom, pTo, q("kind", "string", "flag kind, e.g. emerging, burst"), q("topic", "string", "one topic key"),
+				q("limit", "integer", "at most this many flags (default 100, at most 1000)")}, resp: "Flags"},
 		{method: "GET", path: "/api/v1/facts", need: permRead, handler: s.listFacts, summary: "Search facts",
 			params: []param{q("q", "string", "text in claim, title or summary"), q("verdict", "string", "verdict"), q("lang", "string", "language"), pLimit, pOffset}, resp: "Facts"},
 		{method: "GET", path: "/api/v1/facts/{id}", need: permRead, handler: s.getFact, summary: "One fact", params: []param{pID}, resp: "Fact"},
@@ -218,7 +221,7 @@ func (s *Server) openAPIDoc() map[string]any {
 				"message": map[string]any{"type": "string"}}}}},
 		"File": map[string]any{"type": "string", "format": "binary"},
 	}
-	for _, name := range []string{"Status", "Object", "Me", "Trends", "Timeline", "Spread", "Facts", "Fact", "Accepted", "Sources", "Source",
+	for _, name := range []string{"Status", "Object", "Me", "Trends", "Flags", "Timeline", "Spread", "Facts", "Fact", "Accepted", "Sources", "Source",
 		"Cases", "Case", "CaseCommand", "Users", "User", "UserInput", "Tokens", "TokenInput", "NewToken"} {
 		schemas[name] = obj
 	}
