@@ -23,11 +23,15 @@ type Doc struct {
 }
 
 // word is one token of the normalised text. brk marks a phrase boundary
-// (punctuation) before it, so bigrams do not span sentences.
+// (punctuation) before it, so bigrams do not span sentences. When verbatim,
+// s is the normalised text's bytes from start, so a phrase of adjacent
+// words can be sliced from that text instead of concatenated.
 type word struct {
-	s   string
-	brk bool
-	num bool
+	s        string
+	start    int
+	brk      bool
+	num      bool
+	verbatim bool
 }
 
 // Analyze cleans, normalises and tokenises s. langHint, when one of "vi",
@@ -44,64 +48,201 @@ func Analyze(s, langHint string) Doc {
 		d.Lang = DetectLang(soc.Text)
 	}
 	d.Entities = entities(soc.Text)
-	words := tokenize(Normalize(soc.Text), d.Lang)
-	d.terms(words)
+	normText := normalizeValid(soc.Text) // Clean's output is valid UTF-8
+	wp := wordPool.Get().(*[]word)
+	words := tokenize((*wp)[:0], normText, d.Lang)
+	d.terms(normText, words)
+	clear(words) // drop the strings before pooling
+	if cap(words) <= 4096 {
+		*wp = words[:0]
+		wordPool.Put(wp)
+	}
 	return d
 }
 
-func (d *Doc) terms(words []word) {
-	d.Tokens = make([]string, 0, len(words)+len(words)/2)
-	seenKW := map[string]bool{}
-	prev := "" // previous content term, "" after a boundary
-	if d.Lang == LangVI {
-		for i, w := range words {
-			if w.num {
-				d.Numbers = append(d.Numbers, w.s)
-			}
-			f := FoldDiacritics(w.s)
-			stop := stopVIAnyFold[f]
-			if !stop {
-				d.Tokens = append(d.Tokens, f)
-				if f != w.s {
-					d.Tokens = append(d.Tokens, w.s)
-				}
-			}
-			// Syllable bigrams use every syllable: Vietnamese words are
-			// built from syllables that are stopwords on their own.
-			if i > 0 && !w.brk {
-				bg := FoldDiacritics(words[i-1].s) + "_" + f
-				d.Tokens = append(d.Tokens, bg)
-				d.Bigrams = append(d.Bigrams, bg)
-				if !stop && !stopVIAnyFold[FoldDiacritics(words[i-1].s)] {
-					kw := words[i-1].s + " " + w.s
-					if !seenKW[kw] {
-						seenKW[kw] = true
-						d.Keywords = append(d.Keywords, kw)
-					}
-				}
-			}
-		}
+// wordPool recycles tokenize's word slices: one per post otherwise.
+var wordPool = sync.Pool{New: func() any { w := make([]word, 0, 256); return &w }}
+
+// phrases builds the "a_b" bigrams of one Doc in a single string: one
+// allocation instead of one per bigram. add appends a bigram; strs returns
+// them all, once, at the end.
+type phrases struct {
+	buf  []byte
+	ends []int
+}
+
+func (p *phrases) add(a, b string) {
+	p.buf = append(append(append(p.buf, a...), '_'), b...)
+	p.ends = append(p.ends, len(p.buf))
+}
+
+func (p *phrases) strs() []string {
+	if len(p.ends) == 0 {
+		return nil
+	}
+	all := string(p.buf)
+	out := make([]string, len(p.ends))
+	start := 0
+	for i, e := range p.ends {
+		out[i] = all[start:e]
+		start = e
+	}
+	return out
+}
+
+// termScratch is the per-call scratch of terms, pooled.
+type termScratch struct {
+	folds    []string
+	stops    []bool
+	keywords []string // copied out at the end: one exact allocation instead of growing
+	foldBuf  []byte
+	foldEnds []int
+	tokIdx   []int // index in Tokens of each bigram (vi), filled in at the end
+	phrases
+	seen map[string]struct{}
+}
+
+var termPool = sync.Pool{New: func() any {
+	return &termScratch{seen: make(map[string]struct{}, 64)}
+}}
+
+// release empties sc and pools it again, unless one huge post grew it
+// (clear keeps a map's memory).
+func (sc *termScratch) release() {
+	if len(sc.seen) > 4096 || cap(sc.buf) > 64<<10 || cap(sc.foldBuf) > 64<<10 {
 		return
 	}
+	clear(sc.folds) // drop the strings
+	clear(sc.keywords)
+	clear(sc.seen)
+	sc.folds, sc.stops, sc.keywords = sc.folds[:0], sc.stops[:0], sc.keywords[:0]
+	sc.foldBuf, sc.foldEnds, sc.tokIdx = sc.foldBuf[:0], sc.foldEnds[:0], sc.tokIdx[:0]
+	sc.buf, sc.ends = sc.buf[:0], sc.ends[:0]
+	termPool.Put(sc)
+}
+
+// terms fills Tokens, Bigrams, Keywords and Numbers from the words of the
+// normalised text.
+func (d *Doc) terms(text string, words []word) {
+	sc := termPool.Get().(*termScratch)
+	defer sc.release()
+	if d.Lang == LangVI {
+		d.termsVI(text, words, sc)
+		return
+	}
+	d.Tokens = make([]string, 0, len(words))
+	prev := "" // previous content term, "" after a boundary
 	for _, w := range words {
 		if w.brk {
 			prev = ""
 		}
 		if w.num {
 			d.Numbers = append(d.Numbers, w.s)
-		} else if IsStopword(w.s, d.Lang) || utf8.RuneCountInString(w.s) < 2 {
+		} else if isStopword(w.s, d.Lang) || utf8.RuneCountInString(w.s) < 2 {
 			continue
 		}
 		t := stem(w.s, d.Lang)
 		d.Tokens = append(d.Tokens, t)
 		if prev != "" {
-			d.Bigrams = append(d.Bigrams, prev+"_"+t)
+			sc.add(prev, t)
 		}
 		prev = t
-		if !w.num && utf8.RuneCountInString(w.s) >= 3 && !seenKW[w.s] {
-			seenKW[w.s] = true
-			d.Keywords = append(d.Keywords, w.s)
+		if !w.num && utf8.RuneCountInString(w.s) >= 3 {
+			if _, ok := sc.seen[w.s]; !ok {
+				sc.seen[w.s] = struct{}{}
+				sc.keywords = append(sc.keywords, w.s)
+			}
 		}
+	}
+	d.Bigrams = sc.strs()
+	d.Keywords = clone(sc.keywords)
+}
+
+// clone copies a scratch slice out exactly; nil when empty, as appending
+// to a nil slice would leave it.
+func clone(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return append(make([]string, 0, len(s)), s...)
+}
+
+// termsVI: every syllable is kept with and without diacritics, and every
+// pair of adjacent syllables forms a folded bigram.
+func (d *Doc) termsVI(text string, words []word, sc *termScratch) {
+	// Fold every word once (a word is used three times), into one string,
+	// and count the tokens so Tokens is allocated once.
+	folds, buf, ends := sc.folds, sc.foldBuf, sc.foldEnds
+	nTok := 0
+	for i, w := range words {
+		if i > 0 && !w.brk {
+			nTok++ // bigram
+		}
+		j := firstFold(w.s)
+		if j == len(w.s) {
+			folds = append(folds, w.s)
+			nTok++
+			continue
+		}
+		buf = appendFold(append(buf, w.s[:j]...), w.s[j:])
+		ends = append(ends, len(buf))
+		folds = append(folds, "") // filled in below
+		nTok += 2
+	}
+	sc.folds, sc.foldBuf, sc.foldEnds = folds, buf, ends
+	if len(ends) > 0 {
+		all, k, start := string(buf), 0, 0
+		for i := range folds {
+			if folds[i] == "" {
+				folds[i] = all[start:ends[k]]
+				start = ends[k]
+				k++
+			}
+		}
+	}
+	d.Tokens = make([]string, 0, nTok)
+	stops := sc.stops
+	for _, f := range folds {
+		stops = append(stops, stopVIAnyFold[f])
+	}
+	sc.stops = stops
+	for i, w := range words {
+		if w.num {
+			d.Numbers = append(d.Numbers, w.s)
+		}
+		f := folds[i]
+		stop := stops[i]
+		if !stop {
+			d.Tokens = append(d.Tokens, f)
+			if f != w.s {
+				d.Tokens = append(d.Tokens, w.s)
+			}
+		}
+		// Syllable bigrams use every syllable: Vietnamese words are
+		// built from syllables that are stopwords on their own.
+		if i > 0 && !w.brk {
+			sc.add(folds[i-1], f)
+			sc.tokIdx = append(sc.tokIdx, len(d.Tokens))
+			d.Tokens = append(d.Tokens, "") // the bigram, filled in below
+			if !stop && !stops[i-1] {
+				p := words[i-1]
+				var kw string
+				if end := p.start + len(p.s); p.verbatim && w.verbatim && w.start == end+1 && text[end] == ' ' {
+					kw = text[p.start : w.start+len(w.s)] // "p w" as written: no copy
+				} else {
+					kw = p.s + " " + w.s
+				}
+				if _, ok := sc.seen[kw]; !ok {
+					sc.seen[kw] = struct{}{}
+					sc.keywords = append(sc.keywords, kw)
+				}
+			}
+		}
+	}
+	d.Keywords = clone(sc.keywords)
+	d.Bigrams = sc.strs()
+	for k, i := range sc.tokIdx {
+		d.Tokens[i] = d.Bigrams[k]
 	}
 }
 
@@ -111,13 +252,15 @@ var elisions = set(`l d j m n s t c qu jusqu lorsqu puisqu quoiqu presqu`)
 // enClitics are English endings written after an apostrophe.
 var enClitics = set(`s t ll re ve d m`)
 
-// tokenize splits normalised text into words and numbers.
-func tokenize(s, lang string) []word {
-	words := make([]word, 0, len(s)/5+1)
+// tokenize appends the words and numbers of the normalised text s to words.
+func tokenize(words []word, s, lang string) []word {
 	brk := true
 	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if !isTokenStart(r) {
+		r, n := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRuneInString(s[i:])
+		}
+		if !isLetterOrDigit(r) { // not a word or number start
 			if r == '.' || r == ',' || r == ';' || r == ':' || r == '!' || r == '?' || r == '(' || r == ')' ||
 				r == '"' || r == '“' || r == '”' || r == '—' || r == '–' || r == '|' || r == '\n' {
 				brk = true
@@ -136,42 +279,55 @@ func tokenize(s, lang string) []word {
 	return words
 }
 
-func isTokenStart(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
-
-// scanWord reads the word or number starting at s[i].
+// scanWord reads the word or number starting at s[i]. The word is a slice
+// of s unless a separator is dropped or rewritten ("1,000", "3,5",
+// "o'neill"); only then is it copied.
 func scanWord(s string, i int, lang string) (int, word) {
-	var b strings.Builder
+	var tmp [64]byte
+	var b []byte // nil while the word is s[st:j]
+	st := i
 	digits, letters := 0, 0
 	j := i
 	for j < len(s) {
-		r, n := utf8.DecodeRuneInString(s[j:])
+		r, n := rune(s[j]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRuneInString(s[j:])
+		}
 		switch {
-		case unicode.IsLetter(r) || unicode.Is(unicode.Mn, r):
+		case isLetterOrMn(r):
 			letters++
-			b.WriteString(s[j : j+n])
-		case unicode.IsDigit(r):
+			if b != nil {
+				b = append(b, s[j:j+n]...)
+			}
+		case has(r, pDigit):
 			digits++
-			b.WriteString(s[j : j+n])
+			if b != nil {
+				b = append(b, s[j:j+n]...)
+			}
 		case (r == ',' || r == '.') && digits > 0 && letters == 0 && j+1 < len(s) && isASCIIDigit(s[j+1]):
 			// "1,000" and "1.000" are thousands; "3.5" and "3,5" decimals.
 			k := j + 1
 			for k < len(s) && isASCIIDigit(s[k]) {
 				k++
 			}
-			if k-(j+1) != 3 {
-				b.WriteByte('.')
+			switch {
+			case k-(j+1) == 3:
+				b = copyOut(b, tmp[:0], s[st:j]) // the separator is dropped
+			case r == ',' || b != nil:
+				b = append(copyOut(b, tmp[:0], s[st:j]), '.')
 			}
 		case (r == '\'' || r == '’') && letters > 0 && j+n < len(s):
 			next, _ := utf8.DecodeRuneInString(s[j+n:])
-			if !unicode.IsLetter(next) {
-				return j, word{s: b.String(), num: letters == 0}
+			if !isLetter(next) {
+				return j, cur(s, st, j, b)
 			}
-			head := b.String()
-			if elisions[head] && lang != LangEN {
+			head := cur(s, st, j, b)
+			if elisions[head.s] && lang != LangEN {
 				// French elision: drop "l'" and keep the word.
-				b.Reset()
+				b = nil
 				letters = 0
 				j += n
+				st = j
 				continue
 			}
 			// English clitic: "trump's" → "trump", "don't" → "don"; other
@@ -179,20 +335,41 @@ func scanWord(s string, i int, lang string) (int, word) {
 			k := j + n
 			for k < len(s) {
 				r2, n2 := utf8.DecodeRuneInString(s[k:])
-				if !unicode.IsLetter(r2) {
+				if !isLetter(r2) {
 					break
 				}
 				k += n2
 			}
 			if enClitics[s[j+n:k]] {
-				return k, word{s: head}
+				return k, head
 			}
+			b = copyOut(b, tmp[:0], s[st:j]) // the apostrophe is dropped
 		default:
-			return j, word{s: b.String(), num: letters == 0 && digits > 0}
+			w := cur(s, st, j, b)
+			w.num = letters == 0 && digits > 0
+			return j, w
 		}
 		j += n
 	}
-	return j, word{s: b.String(), num: letters == 0 && digits > 0}
+	w := cur(s, st, j, b)
+	w.num = letters == 0 && digits > 0
+	return j, w
+}
+
+// cur is the word scanWord has read: s[st:j], or b once it was copied.
+func cur(s string, st, j int, b []byte) word {
+	if b == nil {
+		return word{s: s[st:j], start: st, verbatim: true}
+	}
+	return word{s: string(b), start: st}
+}
+
+// copyOut starts the copy of a word that differs from the text.
+func copyOut(b, tmp []byte, read string) []byte {
+	if b == nil {
+		return append(tmp, read...)
+	}
+	return b
 }
 
 func isASCIIDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -243,11 +420,15 @@ func Stem(w, lang string) string { return stem(w, lang) }
 // lower-cased: a cheap stand-in for named entities that needs no model.
 func entities(s string) []string {
 	var out []string
-	seen := map[string]bool{}
+	var seen map[string]bool // only for posts with many entities; out is searched below that
+	var fbuf, lbuf [64]byte
 	sentenceStart := true
 	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if !unicode.IsLetter(r) {
+		r, n := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRuneInString(s[i:])
+		}
+		if !isLetter(r) {
 			if r == '.' || r == '!' || r == '?' || r == ':' || r == '"' || r == '\n' {
 				sentenceStart = true
 			}
@@ -258,11 +439,14 @@ func entities(s string) []string {
 		upper := 0
 		count := 0
 		for j < len(s) {
-			r2, n2 := utf8.DecodeRuneInString(s[j:])
-			if !unicode.IsLetter(r2) && !unicode.IsDigit(r2) {
+			r2, n2 := rune(s[j]), 1
+			if r2 >= utf8.RuneSelf {
+				r2, n2 = utf8.DecodeRuneInString(s[j:])
+			}
+			if !isLetterOrDigit(r2) {
 				break
 			}
-			if unicode.IsUpper(r2) {
+			if isUpper(r2) {
 				upper++
 			}
 			count++
@@ -270,15 +454,57 @@ func entities(s string) []string {
 		}
 		w := s[i:j]
 		acronym := upper >= 2 && upper == count
-		if (unicode.IsUpper(r) && !sentenceStart && count >= 2) || acronym {
-			f := strings.ToLower(FoldDiacritics(w))
-			if !seen[f] && !stopEN[f] && !stopFR[f] {
-				seen[f] = true
-				out = append(out, f)
+		if (isUpper(r) && !sentenceStart && count >= 2) || acronym {
+			// strings.ToLower(FoldDiacritics(w)), built on the stack.
+			f := appendLower(lbuf[:0], appendFold(fbuf[:0], w))
+			if !stopEN[string(f)] && !stopFR[string(f)] && !containsBytes(out, seen, f) {
+				e := string(f)
+				out = append(out, e)
+				if seen != nil {
+					seen[e] = true
+				} else if len(out) == 32 {
+					seen = make(map[string]bool, 64)
+					for _, e := range out {
+						seen[e] = true
+					}
+				}
 			}
 		}
 		sentenceStart = false
 		i = j
 	}
 	return out
+}
+
+// containsBytes reports whether f is in list, or in seen once that exists
+// (a linear search stays cheap for the few entities most posts have).
+func containsBytes(list []string, seen map[string]bool, f []byte) bool {
+	if seen != nil {
+		return seen[string(f)]
+	}
+	for _, e := range list {
+		if e == string(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendLower appends strings.ToLower(s) for valid UTF-8 s.
+func appendLower(dst, s []byte) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(s[i:])
+		dst = utf8.AppendRune(dst, unicode.ToLower(r))
+		i += n
+	}
+	return dst
 }

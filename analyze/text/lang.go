@@ -43,6 +43,17 @@ func DetectLang(s string) string {
 			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
 				latin++
 			}
+		case r < propsEnd:
+			switch p := runeProps[r]; {
+			case p&pLetter == 0:
+			case p&pVI != 0:
+				latin++
+				viLetters++
+			case p&pLatin != 0:
+				latin++
+			default:
+				other++
+			}
 		case unicode.IsLetter(r):
 			if unicode.Is(unicode.Latin, r) {
 				latin++
@@ -89,49 +100,58 @@ func DetectLang(s string) string {
 	return LangUnd
 }
 
-// profile counts stopword hits per language over the words of s.
+// profile counts stopword hits per language over the lower-cased letter
+// runs of s (apostrophes kept inside words so "don't" and "l'état" stay
+// whole).
 func profile(s string) (en, fr, vi int) {
-	forEachWord(s, func(w string) {
-		if stopEN[w] {
-			en++
-		}
-		if stopFR[w] {
-			fr++
-		}
-		if f := FoldDiacritics(w); stopVIFolded[f] {
-			vi++
-			if vietnameseOnly[f] {
-				vi++
-			}
-		} else if vietnameseOnly[f] {
-			vi++
-		}
-	})
-	return en, fr, vi
-}
-
-// forEachWord calls fn with each lower-cased letter run of s (apostrophes
-// kept inside words so "don't" and "l'état" stay whole).
-func forEachWord(s string, fn func(string)) {
+	var p stopProfile
 	var buf [64]byte
 	w := buf[:0]
-	flush := func() {
-		if len(w) > 0 {
-			fn(string(w))
-			w = w[:0]
-		}
-	}
 	for _, r := range s {
 		switch {
-		case unicode.IsLetter(r):
+		case 'a' <= r && r <= 'z':
+			w = append(w, byte(r))
+		case 'A' <= r && r <= 'Z':
+			w = append(w, byte(r)+'a'-'A')
+		case r >= utf8.RuneSelf && unicode.IsLetter(r):
 			w = utf8.AppendRune(w, unicode.ToLower(r))
 		case (r == '\'' || r == '’') && len(w) > 0:
 			w = append(w, '\'')
 		default:
-			flush()
+			if len(w) > 0 {
+				p.add(w)
+				w = w[:0]
+			}
 		}
 	}
-	flush()
+	if len(w) > 0 {
+		p.add(w)
+	}
+	return p.en, p.fr, p.vi
+}
+
+type stopProfile struct {
+	en, fr, vi int
+	fold       [64]byte
+}
+
+// add counts the word w. m[string(bytes)] look-ups do not allocate.
+func (p *stopProfile) add(w []byte) {
+	if stopEN[string(w)] {
+		p.en++
+	}
+	if stopFR[string(w)] {
+		p.fr++
+	}
+	f := appendFold(p.fold[:0], unsafeString(w)) // w is not written while f is used
+	if stopVIFolded[string(f)] {
+		p.vi++
+		if vietnameseOnly[string(f)] {
+			p.vi++
+		}
+	} else if vietnameseOnly[string(f)] {
+		p.vi++
+	}
 }
 
 var targets = whatlanggo.Options{Whitelist: map[whatlanggo.Lang]bool{

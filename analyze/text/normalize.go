@@ -2,8 +2,10 @@ package text
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -54,36 +56,104 @@ var foldTable = func() map[rune]string {
 	return m
 }()
 
+// foldLo and foldHi hold foldTable for its two ranges as arrays: folding
+// runs on every word, and an indexed load is several times cheaper than a
+// map look-up. ("" = not folded.)
+var foldLo, foldHi = func() (lo [0x250 - 0xC0]string, hi [0x1F00 - 0x1E00]string) {
+	for r, f := range foldTable {
+		switch {
+		case r >= 0xC0 && r < 0x250:
+			lo[r-0xC0] = f
+		case r >= 0x1E00 && r < 0x1F00:
+			hi[r-0x1E00] = f
+		default:
+			panic("foldTable entry outside the folded ranges") // the arrays would miss it
+		}
+	}
+	return
+}()
+
+// foldRune returns what FoldDiacritics writes for the non-ASCII rune r, and
+// whether it differs from r.
+func foldRune(r rune) (f string, changed bool) {
+	switch {
+	case r >= 0xC0 && r < 0x250:
+		if f = foldLo[r-0xC0]; f != "" {
+			return f, true
+		}
+	case r >= 0x1E00 && r < 0x1F00:
+		if f = foldHi[r-0x1E00]; f != "" {
+			return f, true
+		}
+	case r == utf8.RuneError:
+		return "\uFFFD", true // may stand for an invalid byte
+	}
+	if r >= 0x300 && isMn(r) {
+		return "", true
+	}
+	return "", false
+}
+
+// isMn reports a non-spacing mark, with the common block looked up first.
+func isMn(r rune) bool {
+	if r >= 0x300 && r < 0x370 {
+		return true // Combining Diacritical Marks, all Mn
+	}
+	return r >= 0x370 && unicode.Is(unicode.Mn, r)
+}
+
 // FoldDiacritics removes accents and tone marks from Latin letters (đ → d,
 // ễ → e, œ → oe) and drops stray combining marks. Other scripts pass
 // through unchanged. Invalid UTF-8 bytes become U+FFFD.
 func FoldDiacritics(s string) string {
-	i := 0
-	for i < len(s) && s[i] < utf8.RuneSelf {
-		i++
-	}
+	i := firstFold(s)
 	if i == len(s) {
 		return s
 	}
-	var b strings.Builder
-	b.Grow(len(s))
-	b.WriteString(s[:i])
-	for _, r := range s[i:] {
-		if r < utf8.RuneSelf {
-			b.WriteByte(byte(r))
-			continue
-		}
-		if f, ok := foldTable[r]; ok {
-			b.WriteString(f)
-			continue
-		}
-		if unicode.Is(unicode.Mn, r) {
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	b := make([]byte, 0, len(s))
+	b = appendFold(append(b, s[:i]...), s[i:])
+	return unsafeString(b)
 }
+
+// firstFold returns the index of the first byte FoldDiacritics may change,
+// or len(s): most words need no copy at all.
+func firstFold(s string) int {
+	for i := 0; i < len(s); {
+		if s[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if _, changed := foldRune(r); changed {
+			return i
+		}
+		i += n
+	}
+	return len(s)
+}
+
+// appendFold appends FoldDiacritics(s) to dst.
+func appendFold(dst []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		if f, changed := foldRune(r); changed {
+			dst = append(dst, f...)
+		} else {
+			dst = append(dst, s[i-n:i]...)
+		}
+	}
+	return dst
+}
+
+// unsafeString returns b as a string without copying; b must not be
+// written afterwards (every caller drops it).
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // HasDiacritics reports whether s contains a letter FoldDiacritics changes.
 func HasDiacritics(s string) bool {
@@ -105,6 +175,19 @@ func Normalize(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
+	return normalizeValid(s)
+}
+
+// normalizeValid is Normalize for valid UTF-8.
+func normalizeValid(s string) string {
+	if out, ok := normalizeFast(s); ok {
+		return out
+	}
+	return normalizeSlow(s)
+}
+
+// normalizeSlow is the general path of normalizeValid.
+func normalizeSlow(s string) string {
 	if !norm.NFC.IsNormalString(s) {
 		s = norm.NFC.String(s)
 	}
@@ -118,6 +201,111 @@ func Normalize(s string) string {
 		s = norm.NFC.String(s)
 	}
 	return collapseSpace(s)
+}
+
+// normalizeFast lower-cases and collapses spaces in one pass, without the
+// NFC passes, when every rune and its lower case is NFC-inert (NFC_QC=Yes,
+// combining class 0, never composes with the rune before): such a string
+// is NFC before and after lower-casing, so the result equals the general
+// path's. That holds for nearly all real text (ASCII, precomposed
+// Vietnamese and French); ok is false otherwise (combining marks, ...).
+func normalizeFast(s string) (out string, ok bool) {
+	bp := scratchPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	defer func() { putScratch(bp, b) }()
+	space := false // white space seen since the last rune written
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			if asciiSpace[c] {
+				space = true
+				continue
+			}
+			if space && len(b) > 0 {
+				b = append(b, ' ')
+			}
+			space = false
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		// A space rune is replaced by ' ' whatever NFC makes of it (it
+		// stays a space: U+2000 → U+2002), so test it first.
+		if unicode.IsSpace(r) {
+			space = true
+			continue
+		}
+		l, ok := inertLower(r)
+		if !ok {
+			return "", false
+		}
+		if space && len(b) > 0 {
+			b = append(b, ' ')
+		}
+		space = false
+		if l == 'ß' {
+			b = append(b, "ss"...)
+		} else {
+			b = utf8.AppendRune(b, l)
+		}
+	}
+	if string(b) == s {
+		return s, true
+	}
+	return string(b), true
+}
+
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
+// scratchPool holds byte buffers for building strings that are copied out
+// at the end (or not at all, when the result equals the input).
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// putScratch returns b to the pool unless one huge post grew it.
+func putScratch(bp *[]byte, b []byte) {
+	if cap(b) <= 64<<10 {
+		*bp = b[:0]
+		scratchPool.Put(bp)
+	}
+}
+
+// inertLowerTable caches inertLower for the scripts posts mostly use;
+// 0 marks a rune that is not inert.
+var inertLowerTable = func() (t [0x2200]uint16) {
+	for r := rune(0x80); r < 0x2200; r++ {
+		if l, ok := inertLowerSlow(r); ok && l < 0x10000 && l != 0 {
+			t[r] = uint16(l)
+		}
+	}
+	return
+}()
+
+// inertLower returns unicode.ToLower(r), with ok reporting that r and its
+// lower case are both NFC-inert.
+func inertLower(r rune) (rune, bool) {
+	if r < 0x2200 {
+		l := inertLowerTable[r]
+		return rune(l), l != 0
+	}
+	return inertLowerSlow(r)
+}
+
+func inertLowerSlow(r rune) (rune, bool) {
+	l := unicode.ToLower(r)
+	return l, nfcInert(r) && nfcInert(l)
+}
+
+// nfcInert reports NFC_QC=Yes and combining class 0 and no backward
+// composition: a string of such runes is NFC.
+func nfcInert(r rune) bool {
+	var buf [utf8.UTFMax]byte
+	b := utf8.AppendRune(buf[:0], r)
+	return norm.NFC.Properties(b).BoundaryBefore() && norm.NFC.IsNormal(b)
 }
 
 func collapseSpace(s string) string {

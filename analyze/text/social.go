@@ -51,20 +51,33 @@ func Clean(s string) Social {
 		s = s[3:]
 	}
 
-	var b strings.Builder
-	b.Grow(len(s) + 16)
+	// The text is copied only from the first markup on: most posts have
+	// none, and then Text is a slice of s.
+	bp := scratchPool.Get().(*[]byte)
+	var b []byte // nil while the text is s[:i]
+	copied := func(i int) []byte {
+		if b == nil {
+			b = append((*bp)[:0], s[:i]...)
+		}
+		return b
+	}
 	prev := ' '
 	for i := 0; i < len(s); {
+		r, n := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRuneInString(s[i:])
+		}
 		if isWordRune(prev) {
-			r, n := utf8.DecodeRuneInString(s[i:])
-			b.WriteString(s[i : i+n])
+			if b != nil {
+				b = append(b, s[i:i+n]...)
+			}
 			prev = r
 			i += n
 			continue
 		}
 		if n := urlLen(s[i:]); n > 0 {
 			out.URLs = append(out.URLs, strings.TrimRight(s[i:i+n], ".,;:!?)\"'”"))
-			b.WriteByte(' ')
+			b = append(copied(i), ' ')
 			i += n
 			prev = ' '
 			continue
@@ -78,27 +91,39 @@ func Clean(s string) Social {
 				} else {
 					out.Hashtags = append(out.Hashtags, tag)
 				}
-				b.WriteByte(' ')
-				b.WriteString(splitCamel(tag))
-				b.WriteByte(' ')
+				b = appendSplitCamel(append(copied(i), ' '), tag)
+				b = append(b, ' ')
 				i += 1 + n
 				prev = ' '
 				continue
 			}
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		b.WriteString(s[i : i+n])
+		if b != nil {
+			b = append(b, s[i:i+n]...)
+		}
 		prev = r
 		i += n
 	}
-	out.Text = strings.TrimSpace(b.String())
+	if b == nil {
+		out.Text = strings.TrimSpace(s)
+		scratchPool.Put(bp)
+	} else {
+		out.Text = strings.TrimSpace(string(b))
+		putScratch(bp, b)
+	}
 	return out
 }
 
-func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' }
-
 // urlLen returns the length of the link starting s, or 0.
 func urlLen(s string) int {
+	if s == "" {
+		return 0
+	}
+	switch s[0] { // every prefix below starts with one of these
+	case 'h', 'H', 'w', 'W', 'p', 'P':
+	default:
+		return 0
+	}
 	if !hasPrefixFold(s, "http://") && !hasPrefixFold(s, "https://") && !hasPrefixFold(s, "www.") &&
 		!hasPrefixFold(s, "pic.twitter.com/") {
 		return 0
@@ -132,24 +157,23 @@ func tagLen(s string, handle bool) int {
 	return n
 }
 
-// splitCamel turns "AustralianFires" or "joe_biden" into words, so a
-// hashtag or handle matches the same words written in prose.
-func splitCamel(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 4)
+// appendSplitCamel appends s to b split into words: "AustralianFires" or
+// "joe_biden" become words, so a hashtag or handle matches the same words
+// written in prose.
+func appendSplitCamel(b []byte, s string) []byte {
 	var prev rune
 	for i, r := range s {
 		if r == '_' {
-			b.WriteByte(' ')
+			b = append(b, ' ')
 			prev = ' '
 			continue
 		}
 		if i > 0 && (unicode.IsUpper(r) && unicode.IsLower(prev) ||
 			unicode.IsDigit(r) != unicode.IsDigit(prev) && prev != ' ') {
-			b.WriteByte(' ')
+			b = append(b, ' ')
 		}
-		b.WriteRune(r)
+		b = utf8.AppendRune(b, r)
 		prev = r
 	}
-	return b.String()
+	return b
 }

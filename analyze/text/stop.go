@@ -70,3 +70,27 @@ func IsStopword(w, lang string) bool {
 	}
 	return stopEN[w] || stopFR[w] || stopVI[w]
 }
+
+// isStopword is IsStopword without allocating for the folded form.
+func isStopword(w, lang string) bool {
+	switch lang {
+	case "en":
+		return stopEN[w]
+	case "fr":
+		return stopFR[w] || inFolded(stopFR, w)
+	case "vi":
+		return stopVI[w] || inFolded(stopVIAnyFold, w)
+	}
+	return stopEN[w] || stopFR[w] || stopVI[w]
+}
+
+// inFolded reports whether FoldDiacritics(w) is in m, folding into a stack
+// buffer (the map look-up of string(bytes) does not allocate).
+func inFolded(m map[string]bool, w string) bool {
+	i := firstFold(w)
+	if i == len(w) {
+		return m[w]
+	}
+	var tmp [64]byte
+	return m[string(appendFold(append(tmp[:0], w[:i]...), w[i:]))]
+}

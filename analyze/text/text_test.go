@@ -168,3 +168,21 @@ func FuzzAnalyze(f *testing.F) {
 		}
 	})
 }
+
+// The one-pass path of Normalize must agree with the general one wherever
+// it accepts the input.
+func FuzzNormalizeFast(f *testing.F) {
+	for _, s := range []string{"Hà Nội", "L'ÉTAT", "  a \u00a0 b\u2000c ", "STRASSE ẞ", "W\u030a", "İ", "Ǆ", "😀 x", "\u0345"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		if got, ok := normalizeFast(s); ok {
+			if want := normalizeSlow(s); got != want {
+				t.Fatalf("normalizeFast(%q) = %q, general path %q", s, got, want)
+			}
+		}
+	})
+}
