@@ -60,3 +60,44 @@ func ParseRoutes(b []byte, channels func(string) bool) ([]Route, error) {
 	}
 	return out, nil
 }
+
+// ParsePolicy reads a policy file over base (usually Default()): fields
+// the file leaves out keep base's values; durations are Go duration
+// strings ("1h", "90s"); unknown fields are rejected. For example
+//
+//	{"window": "30m", "min_posts": 5, "min_authors": 3,
+//	 "cooldown": "15m", "escalate_after": "20m", "watchlist": ["fact-42"]}
+func ParsePolicy(b []byte, base Config) (Config, error) {
+	// The file's shape: Config with its durations as strings. Decoding
+	// over base keeps what the file does not mention.
+	type plain Config
+	f := struct {
+		*plain
+		Window        *string `json:"window"`
+		Cooldown      *string `json:"cooldown"`
+		EscalateAfter *string `json:"escalate_after"`
+	}{plain: (*plain)(&base)}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return base, fmt.Errorf("cannot parse policy: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return base, errors.New("cannot parse policy: trailing data after the JSON object")
+	}
+	for _, d := range []struct {
+		name string
+		s    *string
+		to   *time.Duration
+	}{{"window", f.Window, &base.Window}, {"cooldown", f.Cooldown, &base.Cooldown}, {"escalate_after", f.EscalateAfter, &base.EscalateAfter}} {
+		if d.s == nil {
+			continue
+		}
+		v, err := time.ParseDuration(*d.s)
+		if err != nil {
+			return base, fmt.Errorf("cannot parse policy: %s: %w", d.name, err)
+		}
+		*d.to = v
+	}
+	return base, base.Validate()
+}

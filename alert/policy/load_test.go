@@ -69,3 +69,43 @@ func FuzzParseRoutes(f *testing.F) {
 		}
 	})
 }
+
+func TestParsePolicy(t *testing.T) {
+	p, err := ParsePolicy([]byte(`{"window": "30m", "min_posts": 5, "min_authors": 3, "cooldown": "90s", "escalate_after": "20m", "watchlist": ["fact-42"]}`), Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Window != 30*time.Minute || p.Cooldown != 90*time.Second || p.EscalateAfter != 20*time.Minute || p.MinPosts != 5 || p.MinAuthors != 3 || len(p.Watchlist) != 1 {
+		t.Errorf("parsed %+v", p)
+	}
+	// What the file leaves out keeps the defaults.
+	if d := Default(); p.RenotifyFactor != d.RenotifyFactor || len(p.Verdicts) != len(d.Verdicts) || len(p.Severity) != len(d.Severity) {
+		t.Errorf("defaults not kept: %+v", p)
+	}
+	for _, tc := range []struct{ in, want string }{
+		{`{"window": 3600000000000}`, "window"},
+		{`{"window": "soon"}`, "window"},
+		{`{"cooldwn": "1m"}`, "unknown field"},
+		{`{"min_posts": 0}`, "min_posts"},
+		{`{} {}`, "trailing data"},
+		{`[`, "cannot parse policy"},
+	} {
+		if _, err := ParsePolicy([]byte(tc.in), Default()); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: want error containing %q, got %v", tc.in, tc.want, err)
+		}
+	}
+}
+
+func FuzzParsePolicy(f *testing.F) {
+	f.Add([]byte(`{"window": "30m", "min_posts": 5, "cooldown": "90s", "thresholds": {"vi": 0.6}}`))
+	f.Add([]byte(`{"severity": [{"severity": "high", "posts": 10}], "escalate_after": "-1s"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := ParsePolicy(b, Default())
+		if err == nil {
+			// Whatever is accepted is a valid policy.
+			if verr := p.Validate(); verr != nil {
+				t.Fatalf("accepted an invalid policy: %v", verr)
+			}
+		}
+	})
+}

@@ -125,10 +125,8 @@ func alertPolicy(c *config) (policy.Config, error) {
 		if err != nil {
 			return p, fmt.Errorf("cannot read --alert-policy: %w", err)
 		}
-		dec := json.NewDecoder(strings.NewReader(string(b)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&p); err != nil {
-			return p, fmt.Errorf("cannot parse --alert-policy %s: %w", c.AlertPolicy, err)
+		if p, err = policy.ParsePolicy(b, p); err != nil {
+			return p, fmt.Errorf("invalid --alert-policy %s: %w", c.AlertPolicy, err)
 		}
 	}
 	p.Verdicts = splitList(c.AlertVerdicts)
