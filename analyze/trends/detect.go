@@ -195,12 +195,13 @@ type Detector struct {
 	alpha     float64
 	maxSpan   int64 // ns: longest window any rule looks at
 	topics    map[string]*topic
-	pending   evHeap
+	pending   pendQueue
 	maxTime   int64 // newest event time seen (ns); math.MinInt64 before any
 	watermark int64 // events strictly before it are processed
 	nextSweep int64
 	out       []Flag
 	stats     Stats
+	tables    tablePool
 }
 
 type pend struct {
@@ -210,20 +211,69 @@ type pend struct {
 	author uint64
 }
 
+// before orders pending events by time then post id. That is all the
+// order a key's state depends on: keys never interact while events are
+// handled (flags are sorted afterwards), so events of different keys at the
+// same instant may be handled in any order, and comparing ids rather than
+// keys spares long common key prefixes on every comparison.
+func (a *pend) before(b *pend) bool {
+	if a.t != b.t {
+		return a.t < b.t
+	}
+	return a.id < b.id
+}
+
+// pendQueue holds the events waiting for the watermark. Input is mostly in
+// time order, so events that do not go before the newest queued one are
+// appended to a sorted FIFO in O(1); only the others go to a heap, and
+// the two are merged when popping.
+type pendQueue struct {
+	fifo []pend // sorted by before from head on
+	head int
+	late evHeap
+}
+
+func (q *pendQueue) len() int { return len(q.fifo) - q.head + len(q.late) }
+
+func (q *pendQueue) push(p pend) {
+	if n := len(q.fifo); n == q.head || !p.before(&q.fifo[n-1]) {
+		q.fifo = append(q.fifo, p)
+		return
+	}
+	q.late.push(p)
+}
+
+// popBefore removes and returns the earliest pending event if it is
+// strictly before wm.
+func (q *pendQueue) popBefore(wm int64) (pend, bool) {
+	fromFIFO := q.head < len(q.fifo)
+	if len(q.late) > 0 && (!fromFIFO || q.late[0].before(&q.fifo[q.head])) {
+		if q.late[0].t >= wm {
+			return pend{}, false
+		}
+		return q.late.pop(), true
+	}
+	if !fromFIFO || q.fifo[q.head].t >= wm {
+		return pend{}, false
+	}
+	p := q.fifo[q.head]
+	q.fifo[q.head] = pend{} // let the id and topic go
+	q.head++
+	if q.head == len(q.fifo) {
+		q.fifo, q.head = q.fifo[:0], 0
+	} else if q.head >= 1024 && q.head > len(q.fifo)/2 {
+		n := copy(q.fifo, q.fifo[q.head:])
+		clear(q.fifo[n:])
+		q.fifo, q.head = q.fifo[:n], 0
+	}
+	return p, true
+}
+
 // evHeap is a binary min-heap of pending events, written out rather than
 // through container/heap so that pushing does not box each event.
 type evHeap []pend
 
-func (h evHeap) less(i, j int) bool {
-	a, b := &h[i], &h[j]
-	if a.t != b.t {
-		return a.t < b.t
-	}
-	if a.tp != b.tp {
-		return a.tp.key < b.tp.key
-	}
-	return a.id < b.id
-}
+func (h evHeap) less(i, j int) bool { return h[i].before(&h[j]) }
 
 func (h *evHeap) push(p pend) {
 	*h = append(*h, p)
@@ -277,7 +327,7 @@ type topic struct {
 	count    int
 	win      []int64 // times of counted (author-distinct) events within maxSpan
 	winHead  int
-	authors  map[uint64]int64 // author hash -> time it last counted
+	authors  authorSet // author hash -> time it last counted
 	pruneAt  int
 	bucket   int64 // current bucket index
 	cur      float64
@@ -285,6 +335,7 @@ type topic struct {
 	vari     float64
 	quiet    int64 // no flag before this time
 	first    []postRef
+	gone     bool // deleted from Detector.topics: a holder of the pointer must look the key up again
 }
 
 // NewDetector returns a detector; invalid settings fall back to defaults
@@ -314,7 +365,7 @@ func (d *Detector) Config() Config { return d.cfg }
 func (d *Detector) Stats() Stats {
 	s := d.stats
 	s.Topics = len(d.topics)
-	s.Pending = len(d.pending)
+	s.Pending = d.pending.len()
 	return s
 }
 
@@ -324,19 +375,29 @@ func (d *Detector) Observe(ev Event) []Flag {
 	if ev.Topic == "" || ev.Time.IsZero() {
 		return nil
 	}
-	t := ev.Time.UnixNano()
-	tp := d.topics[ev.Topic]
+	return d.observe(d.topic(ev.Topic), ev.Time.UnixNano(), ev.PostID, hashString(ev.Author))
+}
+
+// topic returns the state of key, creating it if needed.
+func (d *Detector) topic(key string) *topic {
+	tp := d.topics[key]
 	if tp == nil {
-		tp = &topic{key: ev.Topic, last: postRef{t: math.MinInt64}}
-		d.topics[ev.Topic] = tp
+		tp = &topic{key: key, last: postRef{t: math.MinInt64}}
+		d.topics[key] = tp
 	}
-	if cmpRef(postRef{t, ev.PostID}, tp.last) <= 0 {
+	return tp
+}
+
+// observe is Observe once the key's state is known: tp must be live (held
+// by d.topics, not gone).
+func (d *Detector) observe(tp *topic, t int64, id string, author uint64) []Flag {
+	if cmpRef(postRef{t, id}, tp.last) <= 0 {
 		d.stats.Late++ // its key has moved past it: counting it now would depend on arrival order
 		return d.advanceTo(d.maxTime)
 	}
 	d.stats.Events++
 	tp.npending++
-	d.pending.push(pend{t: t, tp: tp, id: ev.PostID, author: hashString(ev.Author)})
+	d.pending.push(pend{t: t, tp: tp, id: id, author: author})
 	if t > d.maxTime {
 		d.maxTime = t
 	}
@@ -372,8 +433,11 @@ func (d *Detector) process(wm int64) []Flag {
 		d.watermark = wm
 	}
 	d.out = d.out[:0]
-	for len(d.pending) > 0 && d.pending[0].t < d.watermark {
-		p := d.pending.pop()
+	for {
+		p, ok := d.pending.popBefore(d.watermark)
+		if !ok {
+			break
+		}
 		p.tp.npending--
 		d.handle(p)
 	}
@@ -399,7 +463,7 @@ func sortFlags(flags []Flag) []Flag {
 func (d *Detector) handle(p pend) {
 	tp, t := p.tp, p.t
 	if tp.last.t != math.MinInt64 && t-tp.last.t >= int64(d.cfg.IdleTTL) {
-		tp.reset() // idle too long: a new life, the same whether or not it was evicted meanwhile
+		tp.reset(&d.tables) // idle too long: a new life, the same whether or not it was evicted meanwhile
 	}
 	if tp.count == 0 {
 		tp.birth = t

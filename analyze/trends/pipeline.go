@@ -10,8 +10,16 @@ import (
 // path shared by `trendwatch detect` and `trendwatch eval trends`.
 type Pipeline struct {
 	det   *Detector
-	memo  map[memoKey][]string
+	memo  map[memoKey]*memoEntry
 	flags []Flag
+}
+
+// memoEntry is the keys of one input and the detector state of each, so
+// a repost costs no key lookups; a state the detector has since dropped
+// (gone) is looked up again.
+type memoEntry struct {
+	keys   []string
+	topics []*topic
 }
 
 // memoKey identifies the inputs Keys depends on; reposts repeat them, so
@@ -22,7 +30,7 @@ const memoMax = 1 << 16
 
 // NewPipeline returns a pipeline over a new Detector.
 func NewPipeline(cfg Config) *Pipeline {
-	return &Pipeline{det: NewDetector(cfg), memo: make(map[memoKey][]string)}
+	return &Pipeline{det: NewDetector(cfg), memo: make(map[memoKey]*memoEntry)}
 }
 
 // Detector returns the pipeline's detector.
@@ -31,23 +39,33 @@ func (p *Pipeline) Detector() *Detector { return p.det }
 // Post counts p under each of its topic keys (matches are matched fact
 // ids) and returns the flags that became due, in time then topic order.
 func (p *Pipeline) Post(post schema.Post, matches []string) []Flag {
-	var keys []string
-	if len(matches) == 0 {
+	p.flags = p.flags[:0]
+	if len(matches) > 0 {
+		for _, k := range AnalyzeKeys(post, matches) {
+			p.flags = append(p.flags, p.det.Observe(Event{Time: post.Published, Topic: k, PostID: post.ID, Author: post.Author})...)
+		}
+	} else if !post.Published.IsZero() { // Observe ignores events without a time
 		mk := memoKey{post.Text, post.Title, post.Lang, post.URL, post.CanonicalURL}
-		var ok bool
-		if keys, ok = p.memo[mk]; !ok {
-			keys = AnalyzeKeys(post, nil)
+		e := p.memo[mk]
+		if e == nil {
+			keys := AnalyzeKeys(post, nil)
+			e = &memoEntry{keys: keys, topics: make([]*topic, len(keys))}
 			if len(p.memo) >= memoMax {
 				clear(p.memo) // a bounded cache; refilling is cheap
 			}
-			p.memo[mk] = keys
+			p.memo[mk] = e
 		}
-	} else {
-		keys = AnalyzeKeys(post, matches)
-	}
-	p.flags = p.flags[:0]
-	for _, k := range keys {
-		p.flags = append(p.flags, p.det.Observe(Event{Time: post.Published, Topic: k, PostID: post.ID, Author: post.Author})...)
+		// What Observe does for each key, with the time and author
+		// converted once per post.
+		t, author := post.Published.UnixNano(), hashString(post.Author)
+		for i, k := range e.keys {
+			tp := e.topics[i]
+			if tp == nil || tp.gone {
+				tp = p.det.topic(k)
+				e.topics[i] = tp
+			}
+			p.flags = append(p.flags, p.det.observe(tp, t, post.ID, author)...)
+		}
 	}
 	if len(p.flags) == 0 {
 		return nil

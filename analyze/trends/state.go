@@ -3,6 +3,7 @@ package trends
 import (
 	"cmp"
 	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -22,9 +23,7 @@ func (d *Detector) roll(tp *topic, b int64) {
 		tp.mean, tp.vari = 0, 0
 		return
 	}
-	for range gap {
-		tp.ewma(0, d.alpha)
-	}
+	tp.ewmaZeros(gap, d.alpha)
 }
 
 // ewma folds x into the exponentially weighted mean and variance (West's
@@ -36,32 +35,175 @@ func (tp *topic) ewma(x, alpha float64) {
 	tp.vari = (1 - alpha) * (tp.vari + diff*incr)
 }
 
+// ewmaZeros is gap calls of ewma(0, alpha), the same operations in the
+// same order (so the same bits), with the state in registers: long idle
+// gaps between a sparse key's events made this loop a hot spot.
+func (tp *topic) ewmaZeros(gap int64, alpha float64) {
+	var x float64 // diff is x-mean as in ewma, not -mean: the two differ in a zero's sign
+	mean, vari, keep := tp.mean, tp.vari, 1-alpha
+	for range gap {
+		diff := x - mean
+		incr := alpha * diff
+		mean += incr
+		vari = keep * (vari + diff*incr)
+	}
+	tp.mean, tp.vari = mean, vari
+}
+
 // countAuthor reports whether author counts at t: once per AuthorWindow.
 func (d *Detector) countAuthor(tp *topic, author uint64, t int64) bool {
-	if tp.authors == nil {
-		tp.authors = make(map[uint64]int64, 4)
+	if tp.pruneAt == 0 {
 		tp.pruneAt = 64
 	}
 	aw := int64(d.cfg.AuthorWindow)
-	if last, ok := tp.authors[author]; ok && t-last < aw {
+	if last, ok := tp.authors.get(author); ok && t-last < aw {
 		return false
 	}
-	if len(tp.authors) >= tp.pruneAt {
-		maps := tp.authors
-		for a, at := range maps {
-			if t-at >= aw {
-				delete(maps, a)
-			}
-		}
-		tp.pruneAt = max(64, 2*len(tp.authors))
+	if tp.authors.n >= tp.pruneAt {
+		tp.authors.prune(&d.tables, t-aw)
+		tp.pruneAt = max(64, 2*tp.authors.n)
 	}
-	if len(tp.authors) >= d.cfg.MaxAuthors {
+	if tp.authors.n >= d.cfg.MaxAuthors {
 		// Too many voices to remember: count without de-duplication. A key
 		// with thousands of authors an hour is trending anyway.
 		return true
 	}
-	tp.authors[author] = t
+	tp.authors.set(&d.tables, author, t)
 	return true
+}
+
+// authorSet maps author hashes to the time each last counted: an
+// open-addressing table with linear probing. It replaced a Go map, whose
+// hashing, probing and full-map pruning were a fifth of `detect`; the
+// author hashes are FNV-1a already, so one multiply spreads them.
+type authorSet struct {
+	slots []authorSlot // power-of-two length
+	n     int          // authors held
+}
+
+// authorSlot is free when at is 0: times are stored with the sign bit
+// flipped, so that only math.MinInt64 — the detector's "no time", never
+// an event's — encodes to 0, and a cleared table is all free slots.
+type authorSlot struct {
+	author uint64
+	at     uint64
+}
+
+func encTime(t int64) uint64  { return uint64(t) ^ 1<<63 }
+func decTime(at uint64) int64 { return int64(at ^ 1<<63) }
+
+func (s *authorSet) home(author uint64) int {
+	return int((author * 0x9e3779b97f4a7c15) >> 32 & uint64(len(s.slots)-1))
+}
+
+func (s *authorSet) get(author uint64) (int64, bool) {
+	if s.n == 0 {
+		return 0, false
+	}
+	mask := len(s.slots) - 1
+	for i := s.home(author); ; i = (i + 1) & mask {
+		switch sl := &s.slots[i]; {
+		case sl.at == 0:
+			return 0, false
+		case sl.author == author:
+			return decTime(sl.at), true
+		}
+	}
+}
+
+func (s *authorSet) set(pool *tablePool, author uint64, t int64) {
+	if (s.n+1)*4 > len(s.slots)*3 {
+		s.rehash(pool, max(8, 2*len(s.slots)), math.MinInt64)
+	}
+	mask := len(s.slots) - 1
+	for i := s.home(author); ; i = (i + 1) & mask {
+		sl := &s.slots[i]
+		if sl.at == 0 {
+			*sl = authorSlot{author, encTime(t)}
+			s.n++
+			return
+		}
+		if sl.author == author {
+			sl.at = encTime(t)
+			return
+		}
+	}
+}
+
+// prune forgets the authors that last counted at or before cut.
+func (s *authorSet) prune(pool *tablePool, cut int64) {
+	enc, live := encTime(cut), 0
+	for _, sl := range s.slots {
+		if sl.at > enc {
+			live++
+		}
+	}
+	size := 8
+	for live*4 > size*3 {
+		size *= 2
+	}
+	s.rehash(pool, size, cut)
+}
+
+// rehash moves the entries later than cut to a table of size slots.
+func (s *authorSet) rehash(pool *tablePool, size int, cut int64) {
+	old, enc := s.slots, encTime(cut)
+	s.slots, s.n = pool.get(size), 0
+	mask := size - 1
+	for _, sl := range old {
+		if sl.at <= enc { // free slots too: enc >= 0
+			continue
+		}
+		i := s.home(sl.author)
+		for s.slots[i].at != 0 {
+			i = (i + 1) & mask
+		}
+		s.slots[i] = sl
+		s.n++
+	}
+	pool.put(old)
+}
+
+// release gives the table back to the pool.
+func (s *authorSet) release(pool *tablePool) {
+	pool.put(s.slots)
+	*s = authorSet{}
+}
+
+// tablePool recycles author tables: keys live and die by the tens of
+// thousands (idle expiry), and allocating and zeroing their tables anew
+// was a tenth of `detect`.
+type tablePool struct {
+	free  [32][][]authorSlot // by log2 of the length
+	bytes int
+}
+
+const (
+	tablePoolBytes = 8 << 20 // bound on the memory the pool holds
+	slotBytes      = 16      // size of an authorSlot
+)
+
+func (p *tablePool) get(size int) []authorSlot {
+	c := bits.Len(uint(size)) - 1
+	if n := len(p.free[c]); n > 0 {
+		t := p.free[c][n-1]
+		p.free[c][n-1] = nil
+		p.free[c] = p.free[c][:n-1]
+		p.bytes -= size * slotBytes
+		clear(t)
+		return t
+	}
+	return make([]authorSlot, size)
+}
+
+func (p *tablePool) put(t []authorSlot) {
+	b := len(t) * slotBytes
+	if len(t) == 0 || p.bytes+b > tablePoolBytes {
+		return
+	}
+	c := bits.Len(uint(len(t))) - 1
+	p.free[c] = append(p.free[c], t)
+	p.bytes += b
 }
 
 // inWindow counts author-distinct events in (t-span, t].
@@ -83,9 +225,17 @@ func (tp *topic) addFirst(r postRef, n int) {
 	}
 }
 
-func (tp *topic) reset() {
+func (tp *topic) reset(pool *tablePool) {
+	tp.authors.release(pool)
 	key, npending := tp.key, tp.npending
 	*tp = topic{key: key, npending: npending, last: postRef{t: math.MinInt64}}
+}
+
+// bury marks a topic deleted from Detector.topics and drops its state,
+// which a holder of the pointer (Pipeline's memo) would otherwise keep.
+func (tp *topic) bury(pool *tablePool) {
+	tp.authors.release(pool)
+	*tp = topic{key: tp.key, gone: true}
 }
 
 // sweep forgets idle keys and enforces MaxTopics.
@@ -98,6 +248,7 @@ func (d *Detector) sweep() {
 	for k, tp := range d.topics {
 		if tp.npending == 0 && (tp.last.t == math.MinInt64 || tp.last.t <= d.watermark-ttl) {
 			delete(d.topics, k)
+			tp.bury(&d.tables)
 		}
 	}
 	if len(d.topics) <= d.cfg.MaxTopics {
@@ -117,6 +268,7 @@ func (d *Detector) sweep() {
 			break
 		}
 		delete(d.topics, tp.key)
+		tp.bury(&d.tables)
 		d.stats.Evicted++
 	}
 }
