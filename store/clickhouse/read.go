@@ -108,7 +108,7 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 		candidates = max(10*q.Limit, 200)
 	}
 	filter := []any{q.Lang, q.Lang, q.Platform, q.Platform}
-	out, err := s.trendsTop(ctx, splitHours(start, end), filter, q.MinPosts, candidates)
+	out, oneRow, err := s.trendsTop(ctx, splitHours(start, end), filter, q.MinPosts, candidates)
 	if err != nil {
 		return nil, err
 	}
@@ -157,15 +157,39 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 	for i := range out {
 		index[out[i].Topic] = i
 	}
-	topics := make([]any, len(out))
+	// Topics whose posts are one row each in the window get their series
+	// by row counts; the others (re-delivered or moved posts) by distinct
+	// posts per bucket.
+	var rowTopics, setTopics []any
 	for i := range out {
-		topics[i] = out[i].Topic
+		if oneRow[out[i].Topic] {
+			rowTopics = append(rowTopics, out[i].Topic)
+		} else {
+			setTopics = append(setTopics, out[i].Topic)
+		}
 	}
 	// Bucket width in whole seconds; the last bucket absorbs the remainder.
 	step := int64(q.Window/time.Second) / int64(q.Buckets)
-	srows, err := s.conn.Query(ctx, qTrendSeries, append([]any{start, step, ch.GroupSet{Value: topics}, start, end}, filter...)...)
+	for _, part := range []struct {
+		query  string
+		topics []any
+	}{{qTrendSeriesRows, rowTopics}, {qTrendSeries, setTopics}} {
+		if len(part.topics) == 0 {
+			continue
+		}
+		if err := s.trendSeries(ctx, part.query, append([]any{start, step, ch.GroupSet{Value: part.topics}, start, end}, filter...), out, index, q.Buckets); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// trendSeries adds the per-bucket counts of query (qTrendSeries or
+// qTrendSeriesRows) to the Series of out, indexed by topic.
+func (s *Store) trendSeries(ctx context.Context, query string, args []any, out []Trend, index map[string]int, buckets int) error {
+	srows, err := s.conn.Query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("cannot query trend series: %w", err)
+		return fmt.Errorf("cannot query trend series: %w", err)
 	}
 	defer srows.Close()
 	for srows.Next() {
@@ -173,24 +197,25 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 		var bucket int64
 		var n uint64
 		if err := srows.Scan(&topic, &bucket, &n); err != nil {
-			return nil, fmt.Errorf("cannot read trend series: %w", err)
+			return fmt.Errorf("cannot read trend series: %w", err)
 		}
 		i, ok := index[topic]
 		if !ok || bucket < 0 {
 			continue
 		}
-		bucket = min(bucket, int64(q.Buckets-1))
+		bucket = min(bucket, int64(buckets-1))
 		out[i].Series[bucket] += int(n)
 	}
 	if err := srows.Err(); err != nil {
-		return nil, fmt.Errorf("cannot read trend series: %w", err)
+		return fmt.Errorf("cannot read trend series: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 // trendsTop returns the n topics of the window (as splitHours gives it)
 // with the most distinct posts (at least minPosts), most first, then by
-// topic, with exact counts.
+// topic, with exact counts, and the set of those whose posts are one row
+// each in the window (no re-delivered or moved post left unmerged).
 //
 // Exact distinct counts for every topic of a window are what made Trends
 // slow: a day holds millions of topic rows, each topic a hash set to build.
@@ -201,14 +226,17 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 // by (bound desc, topic), so its count is at most the m-th bound, and equal
 // only with a later name; when the n-th exact entry beats that, no topic
 // left out can place. Otherwise (heavy re-delivery) it retries with 4m.
-// Without re-deliveries bound and count are equal and one round suffices.
-func (s *Store) trendsTop(ctx context.Context, window, filter []any, minPosts, n int) ([]Trend, error) {
-	m := max(2*n, n+50)
+// Without re-deliveries bound and count are equal, so m = n+1 would
+// already prove the answer; the margin of a quarter absorbs a few
+// re-deliveries without a second round, while counting exactly only a
+// little more than n topics (the old 2n margin doubled this step's cost).
+func (s *Store) trendsTop(ctx context.Context, window, filter []any, minPosts, n int) ([]Trend, map[string]bool, error) {
+	m := n + n/4 + 5
 	for {
 		args := append(append(append(append(append([]any{}, window[:2]...), filter...), window[2:]...), filter...), uint64(minPosts), m)
 		rows, err := s.conn.Query(ctx, qTrendsTop, args...)
 		if err != nil {
-			return nil, fmt.Errorf("cannot query trends: %w", err)
+			return nil, nil, fmt.Errorf("cannot query trends: %w", err)
 		}
 		var topics []any
 		var lastTopic string
@@ -216,39 +244,41 @@ func (s *Store) trendsTop(ctx context.Context, window, filter []any, minPosts, n
 		for rows.Next() {
 			if err := rows.Scan(&lastTopic, &lastBound); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("cannot read trends: %w", err)
+				return nil, nil, fmt.Errorf("cannot read trends: %w", err)
 			}
 			topics = append(topics, lastTopic)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("cannot read trends: %w", err)
+			return nil, nil, fmt.Errorf("cannot read trends: %w", err)
 		}
 		if len(topics) == 0 {
-			return nil, nil
+			return nil, nil, nil
 		}
 		// The window's bounds are the outer ends of its ranges.
 		args = append([]any{ch.GroupSet{Value: topics}, window[2], window[5]}, filter...)
 		erows, err := s.conn.Query(ctx, qTrendsRecent, args...)
 		if err != nil {
-			return nil, fmt.Errorf("cannot query trend counts: %w", err)
+			return nil, nil, fmt.Errorf("cannot query trend counts: %w", err)
 		}
 		var out []Trend
+		oneRow := map[string]bool{}
 		for erows.Next() {
 			var t Trend
-			var posts, authors uint64
-			if err := erows.Scan(&t.Topic, &posts, &authors); err != nil {
+			var posts, authors, rows uint64
+			if err := erows.Scan(&t.Topic, &posts, &authors, &rows); err != nil {
 				erows.Close()
-				return nil, fmt.Errorf("cannot read trend counts: %w", err)
+				return nil, nil, fmt.Errorf("cannot read trend counts: %w", err)
 			}
 			if int(posts) >= minPosts {
 				t.Posts, t.Authors = int64(posts), int64(authors)
 				out = append(out, t)
+				oneRow[t.Topic] = rows == posts
 			}
 		}
 		erows.Close()
 		if err := erows.Err(); err != nil {
-			return nil, fmt.Errorf("cannot read trend counts: %w", err)
+			return nil, nil, fmt.Errorf("cannot read trend counts: %w", err)
 		}
 		sort.Slice(out, func(i, j int) bool {
 			if out[i].Posts != out[j].Posts {
@@ -258,7 +288,7 @@ func (s *Store) trendsTop(ctx context.Context, window, filter []any, minPosts, n
 		})
 		complete := len(topics) < m // every topic of the window was ranked
 		if complete || len(out) >= n && beats(out[n-1], lastBound, lastTopic) {
-			return out[:min(n, len(out))], nil
+			return out[:min(n, len(out))], oneRow, nil
 		}
 		m *= 4
 	}
@@ -326,11 +356,39 @@ func (s *Store) Timeline(ctx context.Context, topic string, from, to time.Time, 
 	if n > 100000 {
 		return nil, fmt.Errorf("timeline of %d buckets is too long; use a larger step", n)
 	}
+	// As in SpreadWith: count rows per bucket, and check alongside that
+	// every post is one row in the range (the distinct posts cost a hash
+	// set, the exact per-post query a hash table of first minutes: about
+	// twice as much); redo it exactly when the check fails.
+	var out []Point
+	var posts, topicRows uint64
+	err = runAll([]func() error{
+		func() (err error) {
+			out, err = s.timeline(ctx, qTimelineRows, topic, from, to, step, n)
+			return err
+		},
+		func() error {
+			var first, last time.Time
+			if err := s.conn.QueryRow(ctx, qSpreadCheck, topic, from.Unix(), to.Unix()).Scan(&posts, &topicRows, &first, &last); err != nil {
+				return fmt.Errorf("cannot query timeline of %q: %w", topic, err)
+			}
+			return nil
+		},
+	})
+	if err != nil || posts == topicRows {
+		return out, err
+	}
+	return s.timeline(ctx, qTimeline, topic, from, to, step, n)
+}
+
+// timeline runs Timeline's query (qTimeline, or qTimelineRows when every
+// post is one row in the range) for n buckets of step from from.
+func (s *Store) timeline(ctx context.Context, query, topic string, from, to time.Time, step time.Duration, n int) ([]Point, error) {
 	out := make([]Point, n)
 	for i := range out {
 		out[i].Time = from.Add(time.Duration(i) * step)
 	}
-	rows, err := s.conn.Query(ctx, qTimeline, from.Unix(), int64(step/time.Second), topic, from.Unix(), to.Unix())
+	rows, err := s.conn.Query(ctx, query, from.Unix(), int64(step/time.Second), topic, from.Unix(), to.Unix())
 	if err != nil {
 		return nil, fmt.Errorf("cannot query timeline of %q: %w", topic, err)
 	}
@@ -406,25 +464,38 @@ func (s *Store) SpreadWith(ctx context.Context, topic string, from, to time.Time
 	if o.Facts <= 0 {
 		o.Facts = 50
 	}
+	if o.Step < time.Minute {
+		o.Step = time.Minute
+	}
+	o.Step = o.Step.Truncate(time.Minute)
+	buckets := int((to.Sub(from) + o.Step - 1) / o.Step)
+	if buckets > 100000 {
+		return sp, fmt.Errorf("timeline of %d buckets is too long; use a larger step", buckets)
+	}
 	args := []any{topic, from.Unix(), to.Unix()}
 	with := func(extra ...any) []any { return append(append([]any{}, args...), extra...) }
-	// The parts are independent queries; running them at once makes the
-	// latency that of the slowest, not the sum (the pool has 8 connections).
-	var posts, authors, sources, domains uint64
+	// Optimistically, every post of the range is one row (the usual case:
+	// re-deliveries merge away and few posts move in time), so the lists,
+	// timeline and samples count rows; qSpreadCheck, run alongside, says
+	// whether that held. If not, they are redone with the exact per-post
+	// queries. The parts are independent queries; running them at once
+	// makes the latency that of the slowest, not the sum (the pool has 8
+	// connections).
+	var posts, topicRows, authors, sources, domains uint64
 	parts := []func() error{
 		func() error {
-			err := s.conn.QueryRow(ctx, qSpreadTotals, args...).Scan(&posts, &authors, &sources, &domains, &sp.FirstSeen, &sp.LastSeen)
+			err := s.conn.QueryRow(ctx, qSpreadCheck, args...).Scan(&posts, &topicRows, &sp.FirstSeen, &sp.LastSeen)
 			if err != nil {
 				return fmt.Errorf("cannot query spread of %q: %w", topic, err)
 			}
 			return nil
 		},
 		func() (err error) {
-			sp.Timeline, err = s.Timeline(ctx, topic, from, to, o.Step)
+			sp.Timeline, err = s.timeline(ctx, qTimelineRows, topic, from, to, o.Step, buckets)
 			return err
 		},
 		func() (err error) {
-			if sp.SamplePosts, err = s.samples(ctx, with(o.Samples, o.Samples)...); err != nil {
+			if sp.SamplePosts, err = s.samples(ctx, qSpreadEarliest, with(o.Samples, o.Samples)...); err != nil {
 				return fmt.Errorf("cannot query sample posts of %q: %w", topic, err)
 			}
 			return nil
@@ -435,25 +506,46 @@ func (s *Store) SpreadWith(ctx context.Context, topic string, from, to time.Time
 			}
 			return nil
 		},
+		func() error {
+			if err := s.spreadKeys(ctx, &sp, o.Top, &authors, &sources, &domains, append(with(), args...)...); err != nil {
+				return fmt.Errorf("cannot query spread of %q: %w", topic, err)
+			}
+			return nil
+		},
 	}
-	parts = append(parts, func() error {
-		if err := s.spreadLists(ctx, &sp, with(o.Top)...); err != nil {
-			return fmt.Errorf("cannot query spread of %q: %w", topic, err)
-		}
-		return nil
-	})
-	errs := make([]error, len(parts))
-	var wg sync.WaitGroup
-	for i, part := range parts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = part()
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := runAll(parts); err != nil {
 		return sp, err
+	}
+	if posts != topicRows {
+		sp.Authors, sp.Sources, sp.Domains, sp.Languages, sp.Platforms = nil, nil, nil, nil, nil
+		parts = []func() error{
+			func() error {
+				err := s.conn.QueryRow(ctx, qSpreadTotals, args...).Scan(&posts, &authors, &sources, &domains, &sp.FirstSeen, &sp.LastSeen)
+				if err != nil {
+					return fmt.Errorf("cannot query spread of %q: %w", topic, err)
+				}
+				return nil
+			},
+			func() (err error) {
+				sp.Timeline, err = s.timeline(ctx, qTimeline, topic, from, to, o.Step, buckets)
+				return err
+			},
+			func() (err error) {
+				if sp.SamplePosts, err = s.samples(ctx, qSpreadSamples, with(o.Samples, o.Samples)...); err != nil {
+					return fmt.Errorf("cannot query sample posts of %q: %w", topic, err)
+				}
+				return nil
+			},
+			func() error {
+				if err := s.spreadLists(ctx, &sp, with(o.Top)...); err != nil {
+					return fmt.Errorf("cannot query spread of %q: %w", topic, err)
+				}
+				return nil
+			},
+		}
+		if err := runAll(parts); err != nil {
+			return sp, err
+		}
 	}
 	sp.Posts, sp.AuthorCount, sp.SourceCount, sp.DomainCount = int64(posts), int64(authors), int64(sources), int64(domains)
 	if posts == 0 {
@@ -466,6 +558,66 @@ func (s *Store) SpreadWith(ctx context.Context, topic string, from, to time.Time
 		sp.Cumulative[i] = Point{Time: p.Time, Posts: sum}
 	}
 	return sp, nil
+}
+
+// runAll runs the parts concurrently and joins their errors.
+func runAll(parts []func() error) error {
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = part()
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// spreadKeys fills the top-key lists of sp, and the distinct authors,
+// sources and domains, from qSpreadKeys' posts per key (every key of
+// every list: the top is kept here, most posts first, then by key).
+func (s *Store) spreadKeys(ctx context.Context, sp *Spread, top int, authors, sources, domains *uint64, args ...any) error {
+	rows, err := s.conn.Query(ctx, qSpreadKeys, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var all [6][]Count
+	for rows.Next() {
+		var dim uint8
+		var c Count
+		var n uint64
+		if err := rows.Scan(&dim, &c.Key, &n); err != nil {
+			return err
+		}
+		if dim == 0 || int(dim) >= len(all) {
+			return fmt.Errorf("spread list %d out of range", dim)
+		}
+		c.Posts = int64(n)
+		all[dim] = append(all[dim], c)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// Empty keys never reach lists 1-3 (see qSpreadKeys), so their lengths
+	// are the distinct non-empty authors, sources and domains.
+	*authors, *sources, *domains = uint64(len(all[1])), uint64(len(all[2])), uint64(len(all[3]))
+	lists := [...]*[]Count{1: &sp.Authors, 2: &sp.Sources, 3: &sp.Domains, 4: &sp.Languages, 5: &sp.Platforms}
+	for dim := 1; dim < len(all); dim++ {
+		cs := all[dim]
+		sort.Slice(cs, func(i, j int) bool {
+			if cs[i].Posts != cs[j].Posts {
+				return cs[i].Posts > cs[j].Posts
+			}
+			return cs[i].Key < cs[j].Key
+		})
+		if len(cs) > 0 {
+			*lists[dim] = cs[:min(top, len(cs)):min(top, len(cs))]
+		}
+	}
+	return nil
 }
 
 // spreadLists fills the top-key lists of sp from one qSpreadLists scan.
@@ -509,8 +661,8 @@ func (s *Store) strings(ctx context.Context, q string, args ...any) ([]string, e
 	return out, rows.Err()
 }
 
-func (s *Store) samples(ctx context.Context, args ...any) ([]schema.Post, error) {
-	rows, err := s.conn.Query(ctx, qSpreadSamples, args...)
+func (s *Store) samples(ctx context.Context, query string, args ...any) ([]schema.Post, error) {
+	rows, err := s.conn.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

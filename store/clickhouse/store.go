@@ -23,8 +23,12 @@
 // per-hour rollups hold only delivery counts (upper bounds of distinct
 // posts, merged as integers), Trends ranks all topics by them and counts
 // exactly only the candidates it proves can place (trendsTop), from
-// topic_posts ordered by topic. Spread dedups a topic's posts once and
-// counts every list from that one scan.
+// topic_posts ordered by topic. Spread and Timeline first assume what is
+// almost always true, that every post of the range is one row (duplicates
+// merged, no post moved in time), and count rows, checking the assumption
+// in a query alongside (distinct posts = rows); only when it fails do they
+// dedup per post (a GROUP BY post_h, several times the work). Trends does
+// the same for its series, per topic, from the counts it already has.
 //
 // Every SQL statement the package issues is a named entry in queries.go,
 // so a test can run them all on both the oldest and the current engine.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"reflect"
 	"slices"
 	"sort"
 	"sync"
@@ -517,5 +518,72 @@ func TestMigrateVersionGate(t *testing.T) {
 	// The skipped migration stays unrecorded so it applies after an upgrade.
 	if !slices.Equal(recorded, []uint32{901}) {
 		t.Errorf("recorded gated migrations = %v, want [901]", recorded)
+	}
+}
+
+// SpreadWith and Timeline count rows while every post of the range is one
+// row, and count per post otherwise (see qSpreadCheck): both ways must
+// give the same answer. A post re-delivered one minute later leaves two
+// rows that never merge (their keys differ), so the second read takes the
+// per-post way for certain; the moved post keeps its first minute, author
+// and facts, so nothing Spread reports changes.
+func TestSpreadRowAndPostPathsAgree(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	items := genPosts(5, 400, t0, 3*time.Hour)
+	if err := s.WriteAnalyzed(ctx, items); err != nil {
+		t.Fatal(err)
+	}
+	const topic = "#t0"
+	from, to := t0, t0.Add(3*time.Hour)
+	read := func() (Spread, []Point) {
+		t.Helper()
+		sp, err := s.SpreadWith(ctx, topic, from, to, SpreadOptions{Step: 10 * time.Minute, Top: 1000, Samples: 5, Facts: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tl, err := s.Timeline(ctx, topic, from, to, 10*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sp, tl
+	}
+	oneRow := func() bool {
+		t.Helper()
+		var posts, rows uint64
+		var first, last time.Time
+		if err := s.conn.QueryRow(ctx, qSpreadCheck, topic, from.Unix(), to.Unix()).Scan(&posts, &rows, &first, &last); err != nil {
+			t.Fatal(err)
+		}
+		return posts == rows
+	}
+	if !oneRow() {
+		t.Fatal("fixture: a post of the topic has two rows before any re-delivery")
+	}
+	bySpread, byTimeline := read()
+	if bySpread.Posts < 10 {
+		t.Fatalf("fixture: only %d posts under %s", bySpread.Posts, topic)
+	}
+	var under []schema.Analyzed
+	for _, it := range items {
+		if slices.Contains(it.Topics, topic) {
+			under = append(under, it)
+		}
+	}
+	slices.SortFunc(under, func(a, b schema.Analyzed) int { return a.Published.Compare(b.Published) })
+	moved := under[len(under)/2] // neither the first nor the last post
+	moved.Published = moved.Published.Add(time.Minute)
+	if err := s.WriteAnalyzed(ctx, []schema.Analyzed{moved}); err != nil {
+		t.Fatal(err)
+	}
+	if oneRow() {
+		t.Fatal("the moved post should have two rows")
+	}
+	perSpread, perTimeline := read()
+	if !reflect.DeepEqual(bySpread, perSpread) {
+		t.Errorf("spread counted by rows and by posts differ:\n%+v\n%+v", bySpread, perSpread)
+	}
+	if !slices.Equal(byTimeline, perTimeline) {
+		t.Errorf("timeline counted by rows and by posts differ:\n%v\n%v", byTimeline, perTimeline)
 	}
 }
