@@ -165,10 +165,18 @@ GROUP BY dim, k`
 	// args: topic, from, to
 	// Keys are counted by their cityHash64 (a fixed-size set, cheaper than
 	// one of strings; collisions among even 1M keys have odds of ~3e-8).
-	qSpreadTotals = `SELECT uniqExact(post_h), uniqExactIf(cityHash64(author), author != ''), uniqExactIf(cityHash64(source), source != ''),
-    uniqExactIf(cityHash64(domain), domain != ''), min(ts), max(ts)
-FROM topic_posts
-WHERE` + spreadWhere
+	// Each post counts with its latest delivery's values (as the lists do):
+	// a re-delivery that moved the post within its minute replaces the
+	// older row on merge, so min(ts) over rows would change once merged.
+	// Ties in ingested (one second) go to the later time, deterministically.
+	qSpreadTotals = `SELECT count(), uniqExactIf(cityHash64(a), a != ''), uniqExactIf(cityHash64(s), s != ''),
+    uniqExactIf(cityHash64(d), d != ''), min(t), max(t)
+FROM (
+    SELECT argMax(author, ingested) AS a, argMax(source, ingested) AS s, argMax(domain, ingested) AS d, argMax(ts, (ingested, ts)) AS t
+    FROM topic_posts
+    WHERE` + spreadWhere + `
+    GROUP BY post_h
+)`
 	// Every list of a spread in one scan: each post once (its latest
 	// delivery's values), fanned out to one row per list by ARRAY JOIN, then
 	// a plain count per (list, key). Distinct posts are counted by the one
@@ -193,16 +201,16 @@ LIMIT ? BY dim`
 	// args: topic, from, to, limit, limit
 	samplesOf = `SELECT argMax(id, ingested), argMax(source, ingested), argMax(platform, ingested), argMax(url, ingested),
     argMax(canonical_url, ingested), argMax(author, ingested), argMax(lang, ingested), argMax(title, ingested),
-    argMax(text, ingested), min(published) AS first_published, argMax(fetched, ingested), h
+    argMax(text, ingested), argMax(published, (ingested, published)) AS post_published, argMax(fetched, ingested), h
 FROM posts
 WHERE h IN (`
 	samplesEnd = `)
 GROUP BY h
-ORDER BY first_published, h
+ORDER BY post_published, h
 LIMIT ?`
 	qSpreadSamples = samplesOf + `
     SELECT post_h FROM topic_posts WHERE` + spreadWhere + `
-    GROUP BY post_h ORDER BY min(ts), post_h LIMIT ?` + samplesEnd
+    GROUP BY post_h ORDER BY argMax(ts, (ingested, ts)), post_h LIMIT ?` + samplesEnd
 	// The same when every post is one row (qSpreadCheck): the first rows
 	// by time are the first posts, a top-n sort instead of a GROUP BY.
 	qSpreadEarliest = samplesOf + `

@@ -471,6 +471,48 @@ func TestRedeliveryWithMovedTime(t *testing.T) {
 	}
 }
 
+// TestEditedPostKeepsItsLatestTime: a post re-fetched after its source
+// edited the time, within the same minute, must answer with the latest
+// delivery's time before and after ClickHouse merges the two rows away.
+func TestEditedPostKeepsItsLatestTime(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	clock := t0.Add(time.Hour)
+	s.now = func() time.Time { return clock }
+	first := schema.Analyzed{Post: schema.Post{ID: "edited", Author: "ann", Platform: "rss", Lang: "vi", Text: "x", Published: t0.Add(10 * time.Second)}, Topics: []string{"#e"}}
+	edited := first
+	edited.Published = t0.Add(40 * time.Second)
+	if err := s.WriteAnalyzed(ctx, []schema.Analyzed{first}); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(time.Minute) // fetched again later
+	if err := s.WriteAnalyzed(ctx, []schema.Analyzed{edited}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		sp, err := s.SpreadWith(ctx, "#e", t0, t0.Add(time.Hour), SpreadOptions{Step: time.Hour, Samples: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := edited.Published
+		if sp.Posts != 1 || !sp.FirstSeen.Equal(want) || !sp.LastSeen.Equal(want) || len(sp.SamplePosts) != 1 || !sp.SamplePosts[0].Published.Equal(want) {
+			var pub time.Time
+			if len(sp.SamplePosts) > 0 {
+				pub = sp.SamplePosts[0].Published
+			}
+			t.Errorf("%s: posts %d, first %v, last %v, sample published %v; want 1 post, all at %v", when, sp.Posts, sp.FirstSeen, sp.LastSeen, pub, want)
+		}
+	}
+	check("before merge")
+	for _, tbl := range []string{"posts", "topic_posts"} {
+		if err := s.conn.Exec(ctx, "OPTIMIZE TABLE "+tbl+" FINAL"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("after merge")
+}
+
 func TestMigrateVersionGate(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
