@@ -289,20 +289,7 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request) {
 
 // findCase looks a case up by id.
 func (s *Server) findCase(r *http.Request, id string) (clickhouse.CaseRow, bool, error) {
-	for off := 0; ; off += 1000 {
-		rows, err := s.opts.Store.Cases(r.Context(), clickhouse.CaseQuery{Limit: 1000, Offset: off})
-		if err != nil {
-			return clickhouse.CaseRow{}, false, err
-		}
-		for _, c := range rows {
-			if c.ID == id {
-				return c, true, nil
-			}
-		}
-		if len(rows) < 1000 {
-			return clickhouse.CaseRow{}, false, nil
-		}
-	}
+	return s.opts.Store.Case(r.Context(), id)
 }
 
 func (s *Server) getCase(w http.ResponseWriter, r *http.Request) {

@@ -58,6 +58,7 @@ var sampleArgs = func() map[string][]any {
 		"source_statuses":      nil,
 		"cases":                {"open", "open", "", "", 0, 50},
 		"case_events":          {"c1"},
+		"case":                 {"c1"},
 		"insert_flags":         {"#t", "burst", ts, 4.5, int64(12), int64(7), []string{"p1", "p2"}, uint64(1)},
 		"flags":                {start, end + 3600, "burst", "burst", "", "", 100},
 		// auth.go's statements (AuthQueries)
@@ -260,6 +261,7 @@ func TestQueriesCurrentEngine(t *testing.T) {
 		"trends_top":        "#t\t1",
 		"timeline":          "10\t1", // 08:50 in 5-minute buckets from 08:00
 		"case_events":       "e1\t",
+		"case":              "c1\tf1\topen",
 		"flags":             "#t\tburst\t",
 		"users":             "ann\tadmin",
 		"count_credentials": "2",

@@ -269,6 +269,10 @@ FROM source_status GROUP BY source_id ORDER BY source_id`
 WHERE (? = '' OR l_state = ?) AND (? = '' OR l_fact = ?)
 ORDER BY l_updated DESC, id
 LIMIT ?, ?`
+	// One case by id, its latest version. args: id
+	qCase = `SELECT id, argMax(fact_id, version), argMax(state, version), argMax(severity, version),
+    argMax(opened, version), argMax(updated, version), max(version), argMax(body, version)
+FROM cases WHERE id = ? GROUP BY id`
 	// The latest version of each flag in the window, newest first.
 	// args: from, to, kind x2, topic x2, limit
 	qFlags = `SELECT topic, kind, ts, argMax(score, version), argMax(posts, version), argMax(authors, version),
@@ -322,6 +326,7 @@ func Queries() map[string]string {
 		"sources":              qSources,
 		"source_statuses":      qSourceStatuses,
 		"cases":                qCases,
+		"case":                 qCase,
 		"case_events":          qCaseEvents,
 		"insert_flags":         qInsertFlags,
 		"flags":                qFlags,

@@ -849,6 +849,27 @@ func (s *Store) Cases(ctx context.Context, q CaseQuery) ([]CaseRow, error) {
 	return out, nil
 }
 
+// Case returns the latest version of the case with id; ok is false when
+// there is none.
+func (s *Store) Case(ctx context.Context, id string) (c CaseRow, ok bool, err error) {
+	rows, err := s.conn.Query(ctx, qCase, id)
+	if err != nil {
+		return c, false, fmt.Errorf("cannot query case %q: %w", id, err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		if err := rows.Scan(&c.ID, &c.FactID, &c.State, &c.Severity, &c.Opened, &c.Updated, &c.Version, &c.Body); err != nil {
+			return c, false, fmt.Errorf("cannot read case %q: %w", id, err)
+		}
+		c.Opened, c.Updated = zeroEpoch(c.Opened), zeroEpoch(c.Updated)
+		ok = true
+	}
+	if err := rows.Err(); err != nil {
+		return c, false, fmt.Errorf("cannot read case %q: %w", id, err)
+	}
+	return c, ok, nil
+}
+
 // CaseEvents returns a case's history, oldest first, each event once.
 func (s *Store) CaseEvents(ctx context.Context, caseID string) ([]CaseEvent, error) {
 	if caseID == "" {

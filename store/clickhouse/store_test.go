@@ -395,6 +395,12 @@ func TestSourcesCasesAlerts(t *testing.T) {
 	if cs, err := s.Cases(ctx, CaseQuery{State: "open"}); err != nil || len(cs) != 1 || cs[0].ID != "c2" {
 		t.Errorf("Cases(open) = %+v, %v", cs, err)
 	}
+	if c, ok, err := s.Case(ctx, "c1"); err != nil || !ok || c.State != "resolved" || c.Version != 3 || c.FactID != "f1" || !c.Updated.Equal(t0.Add(3*time.Minute)) {
+		t.Errorf("Case(c1) = %+v, %v, %v; want its version 3", c, ok, err)
+	}
+	if c, ok, err := s.Case(ctx, "nope"); err != nil || ok {
+		t.Errorf("Case(nope) = %+v, %v, %v; want not found", c, ok, err)
+	}
 	ev := CaseEvent{CaseID: "c1", ID: "cmd1", Time: t0, Actor: "ana", Action: "acknowledge"}
 	for range 3 {
 		if err := s.AppendCaseEvent(ctx, ev); err != nil {
