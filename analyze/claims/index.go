@@ -70,15 +70,57 @@ type fact struct {
 	lang     string
 	alive    bool
 	fieldLen [nFields]float32
-	// Feature sets are stored as unique hashes (see hashSet): a query
-	// tests each against a bitset, far cheaper than merging strings.
-	claimSet []uint32 // claim terms
-	bigrams  []uint32 // bigrams of all fields
-	cgrams   []uint32 // char trigrams of the claim
-	tgrams   []uint32 // char trigrams of claim+title not in cgrams: each gram is probed once
-	numbers  []uint32
-	entities []uint32
 	date     time.Time
+}
+
+// Feature sets of a fact, in factSets.h in this order.
+const (
+	setClaim    = iota // claim terms
+	setBigrams         // bigrams of all fields
+	setNumbers         // numbers
+	setEntities        // named entities
+	setCGrams          // char trigrams of the claim
+	setTGrams          // char trigrams of claim+title not in cgrams: each gram is probed once
+	nSets
+)
+
+// factSets are a fact's feature sets as unique hashes (see hashSet): a
+// query tests each against a bitset, far cheaper than merging strings.
+// They sit back to back in one slice, kept in a dense per-document array
+// apart from fact: a candidate's probes then start on one cold line, where
+// six separate slices in a large struct cost a miss each.
+type factSets struct {
+	h   []uint32
+	end [nSets]uint32 // end of set i in h; set i starts at end[i-1]
+}
+
+func (s *factSets) set(i int) []uint32 {
+	lo := uint32(0)
+	if i > 0 {
+		lo = s.end[i-1]
+	}
+	return s.h[lo:s.end[i]]
+}
+
+func (s *factSets) len(i int) int {
+	if i == 0 {
+		return int(s.end[0])
+	}
+	return int(s.end[i] - s.end[i-1])
+}
+
+func newFactSets(sets [nSets][]uint32) factSets {
+	var fs factSets
+	n := 0
+	for _, s := range sets {
+		n += len(s)
+	}
+	fs.h = make([]uint32, 0, n)
+	for i, s := range sets {
+		fs.h = append(fs.h, s...)
+		fs.end[i] = uint32(len(fs.h))
+	}
+	return fs
 }
 
 // docMeta is what the posting loop reads per document, kept apart from
@@ -102,9 +144,10 @@ type Index struct {
 
 	mu       sync.RWMutex
 	facts    []fact
-	meta     []docMeta // hot per-document data, dense for the posting loop
+	meta     []docMeta  // hot per-document data, dense for the posting loop
+	sets     []factSets // per-document feature sets, dense for the re-ranker
 	byID     map[string]int32
-	termID   map[string]int32
+	dict     termDict // term ids
 	post     [][]posting
 	df       []int32
 	bgdf     [][nBgLangs]int32 // background df per term id
@@ -133,17 +176,17 @@ func NewIndex(opts Options) *Index {
 		bg = EmbeddedBackground()
 	}
 	ix := &Index{
-		opts:   opts,
-		model:  m,
-		bg:     bg,
-		byID:   map[string]int32{},
-		termID: make(map[string]int32, len(bg.df)),
-		langs:  map[string]int{},
+		opts:  opts,
+		model: m,
+		bg:    bg,
+		byID:  map[string]int32{},
+		langs: map[string]int{},
 	}
 	// The background's terms enter the dictionary with empty postings, so
 	// a query term needs one look-up for both its postings and its df.
+	ix.dict.resize(len(bg.df))
 	for _, t := range sortedKeys(bg.df) {
-		ix.termID[t] = int32(len(ix.post))
+		ix.dict.add(t, hash32(seedTerm, t))
 		ix.post = append(ix.post, nil)
 		ix.df = append(ix.df, 0)
 		ix.bgdf = append(ix.bgdf, bg.df[t])
@@ -195,7 +238,8 @@ func (ix *Index) Get(id string) (schema.Fact, bool) {
 // prepared is a fact analysed outside the lock.
 type prepared struct {
 	fact
-	tf map[string]*[nFields]uint16
+	sets factSets
+	tf   map[string]*[nFields]uint16
 }
 
 func prepare(f schema.Fact) prepared {
@@ -237,15 +281,18 @@ func prepare(f schema.Fact) prepared {
 	}
 	add(fTitle, text.Analyze(f.Title, lang))
 	add(fSummary, text.Analyze(f.Summary+"\n"+strings.Join(f.Tags, "\n"), lang))
-	p.claimSet = hashSet(seedTerm, claimTerms)
-	p.bigrams = hashSet(seedBigram, bigrams)
-	p.entities = hashSet(seedEntity, ents)
-	p.numbers = hashSet(seedNumber, nums)
-	p.cgrams = charGrams(f.Claim)
-	p.tgrams = slices.DeleteFunc(charGrams(f.Claim+" "+f.Title), func(h uint32) bool {
-		_, found := slices.BinarySearch(p.cgrams, h)
+	var sets [nSets][]uint32
+	sets[setClaim] = hashSet(seedTerm, claimTerms)
+	sets[setBigrams] = hashSet(seedBigram, bigrams)
+	sets[setEntities] = hashSet(seedEntity, ents)
+	sets[setNumbers] = hashSet(seedNumber, nums)
+	cgrams := charGrams(f.Claim)
+	sets[setCGrams] = cgrams
+	sets[setTGrams] = slices.DeleteFunc(charGrams(f.Claim+" "+f.Title), func(h uint32) bool {
+		_, found := slices.BinarySearch(cgrams, h)
 		return found
 	})
+	p.sets = newFactSets(sets)
 	p.date = f.Date
 	return p
 }
@@ -259,12 +306,13 @@ func (ix *Index) Upsert(f schema.Fact) {
 	doc := int32(len(ix.facts))
 	ix.facts = append(ix.facts, p.fact)
 	ix.meta = append(ix.meta, docMeta{fieldLen: p.fieldLen, alive: true})
+	ix.sets = append(ix.sets, p.sets)
 	ix.byID[f.ID] = doc
 	for _, t := range sortedKeys(p.tf) { // sorted: the layout is deterministic
-		id, ok := ix.termID[t]
+		h := hash32(seedTerm, t)
+		id, ok := ix.dict.lookup(t, h)
 		if !ok {
-			id = int32(len(ix.post))
-			ix.termID[t] = id
+			id = ix.dict.add(t, h)
 			ix.post = append(ix.post, nil)
 			ix.df = append(ix.df, 0)
 			ix.bgdf = append(ix.bgdf, ix.bg.df[t])
@@ -321,7 +369,7 @@ func (fc *fact) termsForDF(ix *Index) []int32 {
 	p := prepare(fc.f)
 	out := make([]int32, 0, len(p.tf))
 	for t := range p.tf {
-		if id, ok := ix.termID[t]; ok {
+		if id, ok := ix.dict.lookup(t, hash32(seedTerm, t)); ok {
 			out = append(out, id)
 		}
 	}
@@ -333,6 +381,7 @@ func (ix *Index) compactLocked() {
 	remap := make([]int32, len(ix.facts))
 	facts := make([]fact, 0, ix.live)
 	meta := make([]docMeta, 0, ix.live)
+	sets := make([]factSets, 0, ix.live)
 	for i, fc := range ix.facts {
 		remap[i] = -1
 		if fc.alive {
@@ -340,9 +389,11 @@ func (ix *Index) compactLocked() {
 			ix.byID[fc.f.ID] = remap[i]
 			facts = append(facts, fc)
 			meta = append(meta, ix.meta[i])
+			sets = append(sets, ix.sets[i])
 		}
 	}
 	ix.meta = meta
+	ix.sets = sets
 	for t, ps := range ix.post {
 		out := ps[:0]
 		for _, p := range ps {
@@ -376,36 +427,43 @@ func uniq(s []string) []string {
 // the folded words of s: they match across inflections, typos and
 // compounds the stemmer does not join.
 func charGrams(s string) []uint32 {
-	out := gramHashes(s)
+	out := gramHashes(nil, s)
 	slices.Sort(out)
 	return slices.Compact(out)
 }
 
-// gramHashes returns the hashes of s's character trigrams, repeats
-// included, in text order.
-func gramHashes(s string) []uint32 {
+// gramHashes appends to dst the hashes of s's character trigrams, repeats
+// included, in text order: those of the folded text's alphanumeric runs,
+// each padded with one space either side. The trigrams are hashed as a
+// window slides over the runes, without building the padded text.
+func gramHashes(dst []uint32, s string) []uint32 {
 	n := text.FoldDiacritics(text.Normalize(s))
-	var b []rune
-	b = append(b, ' ')
+	dst = slices.Grow(dst, len(n)+2)
+	// r0, r1 are the padded text's last two runes; it starts with a space.
+	var r0 rune
+	r1, have := ' ', 1
+	emit := func(r rune) {
+		if have >= 2 {
+			h := uint32(2166136261) ^ seedGram*0x9E3779B1
+			h = (h ^ uint32(r0)) * 16777619
+			h = (h ^ uint32(r1)) * 16777619
+			h = (h ^ uint32(r)) * 16777619
+			dst = append(dst, h)
+		}
+		r0, r1 = r1, r
+		have++
+	}
 	for _, r := range n {
 		if isAlnum(r) {
-			b = append(b, r)
-		} else if b[len(b)-1] != ' ' {
-			b = append(b, ' ')
+			emit(r)
+		} else if r1 != ' ' {
+			emit(' ')
 		}
 	}
-	if b[len(b)-1] != ' ' {
-		b = append(b, ' ')
+	if r1 != ' ' {
+		emit(' ')
 	}
-	out := make([]uint32, 0, len(b))
-	for i := 0; i+3 <= len(b); i++ {
-		h := uint32(2166136261) ^ seedGram*0x9E3779B1
-		for _, r := range b[i : i+3] {
-			h = (h ^ uint32(r)) * 16777619
-		}
-		out = append(out, h)
-	}
-	return out
+	return dst
 }
 
 func isAlnum(r rune) bool {
@@ -442,11 +500,10 @@ func hashSet(seed uint32, ss []string) []uint32 {
 	return slices.Compact(out)
 }
 
-// queryHashSet returns the unique hashes of ss in no particular order. A
-// post's sets only go into the bitset and count by size, so the query side
-// skips hashSet's sort, a fifth of newQuery.
-func queryHashSet(seed uint32, ss []string) []uint32 {
-	out := make([]uint32, 0, len(ss))
+// queryHashSet appends to out the unique hashes of ss in no particular
+// order. A post's sets only go into the bitset and count by size, so the
+// query side skips hashSet's sort, a fifth of newQuery.
+func queryHashSet(out []uint32, seed uint32, ss []string) []uint32 {
 	for _, s := range ss {
 		out = append(out, hash32(seed, s))
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/trendwatch/trendwatch/analyze/text"
@@ -56,8 +57,16 @@ type scratch struct {
 	acc     [][accLen]float32
 	touched []int32
 	heap    []hit
+	cands   []candidate
+	order   []int32
+	qb      queryBufs
+	ties    []hit
+	scores  []float32
 	bits    bitset
 	terms   []qterm
+	ids     []int32
+	grams   []uint32
+	sink    uint32 // keeps cache-warming loads from being optimised away
 }
 
 // qterm is a distinct query term with its weight; id is -1 when the index
@@ -69,20 +78,23 @@ type qterm struct {
 
 // query is an analysed post.
 type query struct {
-	doc      text.Doc
-	sorted   []string // distinct terms, sorted: float sums in a fixed order
-	counts   []int32  // occurrences of sorted[i] in the post
-	sig      []string
-	bigrams  []uint32
-	grams    []uint32 // computed lazily: the costliest feature input
-	gramsSet bool
-	nums     []uint32
-	ents     []uint32
-	termHash []uint32
-	date     time.Time
+	doc        text.Doc
+	sorted     []string // distinct terms, sorted: float sums in a fixed order
+	sortedHash []uint32 // hash32(seedTerm, sorted[i])
+	counts     []int32  // occurrences of sorted[i] in the post
+	sig        []string
+	bigrams    []uint32
+	nums       []uint32
+	ents       []uint32
+	termHash   []uint32
+	date       time.Time
 }
 
 func (ix *Index) analyzeQuery(s, langHint string) query {
+	return newQuery(ix.analyzeDoc(s, langHint), nil)
+}
+
+func (ix *Index) analyzeDoc(s, langHint string) text.Doc {
 	d := text.Analyze(s, langHint)
 	ix.mu.RLock()
 	known := ix.langs[d.Lang] > 0
@@ -98,26 +110,29 @@ func (ix *Index) analyzeQuery(s, langHint string) query {
 		// language most facts are in keeps the terms comparable.
 		d = text.Analyze(s, major)
 	}
-	return newQuery(d)
+	return d
 }
 
-func newQuery(d text.Doc) query {
-	q := query{doc: d}
-	// Sorting the tokens and counting runs gives the distinct terms in a
-	// fixed order with one sort and no map.
-	q.sorted = slices.Clone(d.Tokens)
-	slices.Sort(q.sorted)
-	w := 0
-	for i, t := range q.sorted {
-		if i > 0 && t == q.sorted[w-1] {
-			q.counts[w-1]++
-			continue
-		}
-		q.sorted[w] = t
-		q.counts = append(q.counts, 1)
-		w++
+// queryBufs are the buffers of a query's slices, kept in a pooled scratch
+// so a stream's posts do not allocate them anew.
+type queryBufs struct {
+	sorted                                    []string
+	counts                                    []int32
+	sortedHash, termHash, bigrams, nums, ents []uint32
+}
+
+// newQuery analyses d's terms into b's buffers (nil: new ones); the query
+// is valid while b is not reused.
+func newQuery(d text.Doc, b *queryBufs) query {
+	if b == nil {
+		b = &queryBufs{}
 	}
-	q.sorted = q.sorted[:w]
+	q := query{doc: d}
+	b.sorted, b.counts, b.sortedHash = distinctTerms(d.Tokens, b.sorted[:0], b.counts[:0], b.sortedHash[:0])
+	q.sorted, q.counts, q.sortedHash = b.sorted, b.counts, b.sortedHash
+	// Distinct terms may share a hash; the bitset wants each once.
+	b.termHash = dedupe(append(b.termHash[:0], q.sortedHash...))
+	q.termHash = b.termHash
 	if d.SignatureName != "" || d.SignatureHandle != "" {
 		sd := text.Analyze(d.SignatureName+" "+splitHandle(d.SignatureHandle), d.Lang)
 		q.sig = uniq(sd.Tokens)
@@ -125,18 +140,118 @@ func newQuery(d text.Doc) query {
 			q.date = t
 		}
 	}
-	q.bigrams = queryHashSet(seedBigram, d.Bigrams)
-	q.nums = queryHashSet(seedNumber, d.Numbers)
-	q.ents = queryHashSet(seedEntity, d.Entities)
-	q.termHash = queryHashSet(seedTerm, q.sorted)
+	b.bigrams = queryHashSet(b.bigrams[:0], seedBigram, d.Bigrams)
+	b.nums = queryHashSet(b.nums[:0], seedNumber, d.Numbers)
+	b.ents = queryHashSet(b.ents[:0], seedEntity, d.Entities)
+	q.bigrams, q.nums, q.ents = b.bigrams, b.nums, b.ents
 	return q
 }
 
-func (q *query) charGrams() []uint32 {
-	if !q.gramsSet {
-		q.grams, q.gramsSet = dedupe(gramHashes(q.doc.Text)), true
+// distinctTerms returns the distinct tokens sorted (float sums over them
+// then run in a fixed order), their counts, and their seedTerm hashes
+// (hashes[i] is hash32(seedTerm, sorted[i])). Counting with a hash table
+// keyed by the hash the term set and the dictionary need anyway, then
+// sorting only the distinct terms as integer keys, costs far less than
+// sorting every token as a string.
+//
+// The results are appended to the given slices, which may be nil.
+func distinctTerms(tokens []string, sorted []string, counts []int32, hashes []uint32) ([]string, []int32, []uint32) {
+	if len(tokens) > maxFastTerms {
+		s, c, h := distinctTermsSlow(tokens)
+		return append(sorted, s...), append(counts, c...), append(hashes, h...)
 	}
-	return q.grams
+	// Everything but the results lives on the stack.
+	var (
+		table [2 * maxFastTerms]uint16 // index+1 into first, 0 empty
+		first [maxFastTerms]int32      // a distinct term's first token
+		cnt   [maxFastTerms]int32
+		hs    [maxFastTerms]uint32
+		keys  [maxFastTerms]uint64
+	)
+	mask := uint32(2*maxFastTerms - 1)
+	n := 0
+	for ti, s := range tokens {
+		h := hash32(seedTerm, s)
+		for i := (h * 0x9E3779B1) >> 23 & mask; ; i = (i + 1) & mask {
+			j := table[i]
+			if j == 0 {
+				table[i] = uint16(n + 1)
+				first[n], cnt[n], hs[n] = int32(ti), 1, h
+				n++
+				break
+			}
+			if hs[j-1] == h && tokens[first[j-1]] == s {
+				cnt[j-1]++
+				break
+			}
+		}
+	}
+	// Keys: the term's first 7 bytes, big-endian and zero-padded, so they
+	// order as the strings do, and the term's index in the low byte. Runs
+	// of terms sharing 7 bytes are then sorted as strings.
+	for i := range n {
+		s := tokens[first[i]]
+		var k uint64
+		for b := range 7 {
+			k <<= 8
+			if b < len(s) {
+				k |= uint64(s[b])
+			}
+		}
+		keys[i] = k<<8 | uint64(i)
+	}
+	ks := keys[:n]
+	slices.Sort(ks)
+	for i := 0; i < n; {
+		j := i + 1
+		for j < n && ks[j]>>8 == ks[i]>>8 {
+			j++
+		}
+		if j-i > 1 {
+			slices.SortFunc(ks[i:j], func(a, b uint64) int {
+				return strings.Compare(tokens[first[a&0xff]], tokens[first[b&0xff]])
+			})
+		}
+		i = j
+	}
+	for _, k := range ks {
+		d := k & 0xff
+		sorted = append(sorted, tokens[first[d]])
+		counts = append(counts, cnt[d])
+		hashes = append(hashes, hs[d])
+	}
+	return sorted, counts, hashes
+}
+
+// maxFastTerms bounds the posts distinctTerms handles on the stack: a
+// distinct term's index must fit a key's low byte.
+const maxFastTerms = 256
+
+// distinctTermsSlow is distinctTerms for posts of more than maxFastTerms
+// tokens.
+func distinctTermsSlow(tokens []string) (sorted []string, counts []int32, hashes []uint32) {
+	idx := map[string]int{}
+	for _, s := range tokens {
+		if i, ok := idx[s]; ok {
+			counts[i]++
+			continue
+		}
+		idx[s] = len(sorted)
+		sorted = append(sorted, s)
+		counts = append(counts, 1)
+	}
+	order := make([]int, len(sorted))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(sorted[a], sorted[b]) })
+	s2 := make([]string, len(sorted))
+	c2 := make([]int32, len(sorted))
+	hashes = make([]uint32, len(sorted))
+	for i, o := range order {
+		s2[i], c2[i], hashes[i] = sorted[o], counts[o], hash32(seedTerm, sorted[o])
+	}
+	return s2, c2, hashes
 }
 
 func splitHandle(h string) string {
@@ -161,8 +276,11 @@ func (ix *Index) Match(s, langHint string, k int) []Result {
 	if k <= 0 {
 		return nil
 	}
-	q := ix.analyzeQuery(s, langHint)
-	return ix.match(&q, k)
+	d := ix.analyzeDoc(s, langHint)
+	sc := ix.getScratch()
+	defer ix.pool.Put(sc)
+	q := newQuery(d, &sc.qb)
+	return ix.match(sc, &q, k)
 }
 
 // MatchDoc is Match for a post the caller has already analysed with
@@ -172,19 +290,30 @@ func (ix *Index) MatchDoc(doc text.Doc, k int) []Result {
 	if k <= 0 {
 		return nil
 	}
-	q := newQuery(doc)
-	return ix.match(&q, k)
+	sc := ix.getScratch()
+	defer ix.pool.Put(sc)
+	q := newQuery(doc, &sc.qb)
+	return ix.match(sc, &q, k)
 }
 
-func (ix *Index) match(q *query, k int) []Result {
+func (ix *Index) getScratch() *scratch {
+	if sc, ok := ix.pool.Get().(*scratch); ok {
+		return sc
+	}
+	return &scratch{}
+}
+
+// match ranks q's candidates; q and the candidates use sc's buffers.
+func (ix *Index) match(sc *scratch, q *query, k int) []Result {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	cands := ix.candidatesLocked(q, max(ix.opts.Candidates, k), ix.opts.MinScore)
+	cands := ix.candidatesWith(sc, q, max(ix.opts.Candidates, k), ix.opts.MinScore)
 	for i := range cands {
 		cands[i].score = ix.model.Score(cands[i].feats[:])
 	}
 	out := make([]Result, 0, min(k, len(cands)))
-	for _, i := range ix.rankCands(cands) {
+	sc.order = ix.rankCands(cands, sc.order[:0])
+	for _, i := range sc.order {
 		c := &cands[i]
 		if len(out) == k || c.score < ix.opts.MinScore {
 			break
@@ -198,10 +327,9 @@ func (ix *Index) match(q *query, k int) []Result {
 
 // rankCands returns the candidates' indexes by score, ties by fact id.
 // Sorting indexes moves 4 bytes a swap instead of a 200-byte candidate.
-func (ix *Index) rankCands(cands []candidate) []int32 {
-	order := make([]int32, len(cands))
-	for i := range order {
-		order[i] = int32(i)
+func (ix *Index) rankCands(cands []candidate, order []int32) []int32 {
+	for i := range cands {
+		order = append(order, int32(i))
 	}
 	slices.SortFunc(order, func(i, j int32) int {
 		a, b := &cands[i], &cands[j]
@@ -246,6 +374,22 @@ func (ix *Index) statsFor(lang string) stats {
 	return st
 }
 
+// logCounts holds math.Log of small term counts: most posts repeat few
+// terms, and the table gives the very same values without a call each.
+var logCounts = func() (t [64]float64) {
+	for i := 1; i < len(t); i++ {
+		t[i] = math.Log(float64(i))
+	}
+	return t
+}()
+
+func logCount(c int32) float64 {
+	if c > 0 && int(c) < len(logCounts) {
+		return logCounts[c]
+	}
+	return math.Log(float64(c))
+}
+
 func (st *stats) idf(df float64) float64 {
 	return math.Log(1 + (st.n-df+0.5)/(df+0.5))
 }
@@ -266,11 +410,14 @@ func (st *stats) dfOf(id int32) float64 {
 // candidates whose score bound falls below it are dropped before their
 // costlier features are computed.
 func (ix *Index) candidatesLocked(q *query, n int, minScore float64) []candidate {
-	sc, _ := ix.pool.Get().(*scratch)
-	if sc == nil {
-		sc = &scratch{}
-	}
+	sc := ix.getScratch()
 	defer ix.pool.Put(sc)
+	return slices.Clone(ix.candidatesWith(sc, q, n, minScore))
+}
+
+// candidatesWith is candidatesLocked with the caller's scratch, whose
+// buffer the candidates are in.
+func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) []candidate {
 	if len(sc.acc) < len(ix.facts) {
 		sc.acc = make([][accLen]float32, len(ix.facts)+len(ix.facts)/4)
 	}
@@ -287,14 +434,24 @@ func (ix *Index) candidatesLocked(q *query, n int, minScore float64) []candidate
 	frequent := max(float64(frequentFloor), frequentShare*float64(ix.live))
 	var late []qterm
 	var totalW float64
+	// The look-ups run back to back, before the postings, so their cache
+	// misses can overlap. One look-up per term: the dictionary holds the
+	// background's terms too.
+	ids := sc.ids[:0]
 	for i, t := range q.sorted {
-		// One look-up: the dictionary holds the background's terms too.
-		id, ok := ix.termID[t]
-		df := 0.0
+		id, _ := ix.dict.lookup(t, q.sortedHash[i])
+		ids = append(ids, id)
+	}
+	sc.ids = ids
+	idf0 := st.idf(0) // every unknown term's
+	for i := range q.sorted {
+		id := ids[i]
+		ok := id >= 0
+		idf := idf0
 		if ok {
-			df = st.dfOf(id)
+			idf = st.idf(st.dfOf(id))
 		}
-		qw := st.idf(df) * (1 + math.Log(float64(q.counts[i])))
+		qw := idf * (1 + logCount(q.counts[i]))
 		totalW += qw
 		if !ok || ix.df[id] <= 0 {
 			continue
@@ -330,7 +487,7 @@ func (ix *Index) candidatesLocked(q *query, n int, minScore float64) []candidate
 	}
 	var sigTotal float64
 	for _, t := range q.sig {
-		id, ok := ix.termID[t]
+		id, ok := ix.dict.lookup(t, hash32(seedTerm, t))
 		df := 0.0
 		if ok {
 			df = st.dfOf(id)
@@ -366,13 +523,25 @@ func (ix *Index) candidatesLocked(q *query, n int, minScore float64) []candidate
 			x[17] = 1
 		}
 		x[18] = qlen
-		x[19] = math.Log1p(float64(len(fc.claimSet)))
+		x[19] = math.Log1p(float64(ix.sets[c.doc].len(setClaim)))
 		if q.doc.Lang == text.LangVI {
 			// Vietnamese terms (syllables, both spellings, bigrams) give
 			// other feature scales than English stems.
 			x[21] = 1
 		}
 	}
+	// Touch every cache line of the candidates' mid-stage sets first: the
+	// loads are independent, so their misses overlap, where the counting
+	// loop below would wait for them one candidate at a time.
+	var sink uint32
+	for r := range cands {
+		fs := &ix.sets[cands[r].doc]
+		h := fs.h[:fs.end[setEntities]]
+		for i := 0; i < len(h); i += 16 {
+			sink += h[i]
+		}
+	}
+	sc.sink += sink
 	bits := &sc.bits
 	defer bits.reset()
 	for _, hs := range [][]uint32{q.bigrams, q.nums, q.ents, q.termHash} {
@@ -380,34 +549,37 @@ func (ix *Index) candidatesLocked(q *query, n int, minScore float64) []candidate
 	}
 	for r := range cands {
 		c := &cands[r]
-		fc := &ix.facts[c.doc]
+		fs := &ix.sets[c.doc]
 		x := &c.feats
-		bi := bits.count(fc.bigrams)
+		bi := bits.count(fs.set(setBigrams))
 		x[6] = float64(bi) / float64(max(1, len(q.bigrams)))
 		x[7] = math.Log1p(float64(bi))
-		x[10] = float64(bits.count(fc.claimSet)) / float64(max(1, len(fc.claimSet)))
-		nm := bits.count(fc.numbers)
+		x[10] = float64(bits.count(fs.set(setClaim))) / float64(max(1, fs.len(setClaim)))
+		nm := bits.count(fs.set(setNumbers))
 		x[11] = float64(nm)
-		if len(fc.numbers) > 0 && nm == 0 {
+		if fs.len(setNumbers) > 0 && nm == 0 {
 			x[12] = 1
 		}
-		em := bits.count(fc.entities)
-		x[13] = float64(em) / float64(max(1, len(fc.entities)))
+		em := bits.count(fs.set(setEntities))
+		x[13] = float64(em) / float64(max(1, fs.len(setEntities)))
 		x[14] = math.Log1p(float64(em))
 	}
 	if cands = ix.prune(cands, &midKnown, minScore); len(cands) == 0 {
 		return cands
 	}
-	grams := q.charGrams()
+	// The post's trigrams, the costliest feature input, are computed only
+	// now, into a pooled buffer.
+	grams := dedupe(gramHashes(sc.grams[:0], q.doc.Text))
+	sc.grams = grams[:0]
 	bits.add(grams)
 	for r := range cands {
 		c := &cands[r]
-		fc := &ix.facts[c.doc]
+		fs := &ix.sets[c.doc]
 		x := &c.feats
-		cg := bits.count(fc.cgrams)
-		g := cg + bits.count(fc.tgrams)
-		x[8] = float64(g) / math.Sqrt(float64(max(1, len(grams)*(len(fc.cgrams)+len(fc.tgrams)))))
-		x[9] = float64(cg) / float64(max(1, len(fc.cgrams)))
+		cg := bits.count(fs.set(setCGrams))
+		g := cg + bits.count(fs.set(setTGrams))
+		x[8] = float64(g) / math.Sqrt(float64(max(1, len(grams)*(fs.len(setCGrams)+fs.len(setTGrams)))))
+		x[9] = float64(cg) / float64(max(1, fs.len(setCGrams)))
 		x[20] = float64(g) / float64(max(1, len(grams)))
 	}
 	return cands
@@ -419,9 +591,18 @@ func (ix *Index) prune(cands []candidate, known *[nFeatures]bool, minScore float
 	if minScore <= 0 {
 		return cands
 	}
-	return slices.DeleteFunc(cands, func(c candidate) bool {
-		return ix.model.UpperBound(c.feats[:], known[:]) < minScore
-	})
+	// In place and by pointer: a candidate is 200 bytes.
+	w := 0
+	for i := range cands {
+		if ix.model.UpperBound(cands[i].feats[:], known[:]) < minScore {
+			continue
+		}
+		if w != i {
+			cands[w] = cands[i]
+		}
+		w++
+	}
+	return cands[:w]
 }
 
 // scorePostings adds term id's BM25F contributions to every live document
@@ -442,73 +623,90 @@ func (ix *Index) scorePostings(sc *scratch, id int32, qw float64, avg *[nFields]
 }
 
 // hit is a first-stage result: the score travels with the document so
-// the heap compares without reaching into the accumulators.
+// selection compares without reaching into the accumulators.
 type hit struct {
 	s float32
 	d int32
 }
 
-// worse orders first-stage hits: lower BM25F first, then larger fact id,
-// so the selection is deterministic.
-func (ix *Index) worse(a, b hit) bool {
-	if a.s != b.s {
-		return a.s < b.s
-	}
-	return ix.facts[a.d].f.ID > ix.facts[b.d].f.ID
-}
-
-// topLocked selects the n best touched documents with a bounded min-heap:
-// sorting every touched document costs more than the rest of Match.
+// topLocked selects the n best touched documents: highest BM25F first,
+// ties to the smaller fact id, so the selection is deterministic. The
+// n-th best score is found by quickselect on the scores alone; only
+// documents tied at it compare fact ids, which sit in cold memory (a
+// bounded heap compared them on every tie along the way, and the
+// synthetic and near-duplicate facts tie often).
 func (ix *Index) topLocked(sc *scratch, n int) []candidate {
 	h := sc.heap[:0]
-	down := func(i int) {
-		for {
-			l := 2*i + 1
-			if l >= len(h) {
-				return
-			}
-			m := l
-			if r := l + 1; r < len(h) && ix.worse(h[r], h[l]) {
-				m = r
-			}
-			if !ix.worse(h[m], h[i]) {
-				return
-			}
-			h[i], h[m] = h[m], h[i]
-			i = m
-		}
-	}
 	for _, d := range sc.touched {
-		x := hit{sc.acc[d][accTotal], d}
-		if len(h) < n {
-			h = append(h, x)
-			for i := len(h) - 1; i > 0; {
-				p := (i - 1) / 2
-				if !ix.worse(h[i], h[p]) {
-					break
-				}
-				h[i], h[p] = h[p], h[i]
-				i = p
-			}
-			continue
-		}
-		// Most documents lose to the heap's minimum on score alone.
-		if x.s < h[0].s {
-			continue
-		}
-		if ix.worse(h[0], x) {
-			h[0] = x
-			down(0)
-		}
+		h = append(h, hit{sc.acc[d][accTotal], d})
 	}
 	sc.heap = h
-	cands := make([]candidate, len(h))
-	for i, x := range h {
-		cands[i] = candidate{doc: x.d, bm25: float64(x.s)}
+	if len(h) > n {
+		sc.scores = sc.scores[:0]
+		for _, x := range h {
+			sc.scores = append(sc.scores, x.s)
+		}
+		th := kthSmallest(sc.scores, len(h)-n) // the n-th largest
+		w := 0
+		ties := sc.ties[:0]
+		for _, x := range h { // compacts in place: w never passes the reader
+			if x.s > th { // above the threshold: all taken
+				h[w] = x
+				w++
+			} else if x.s == th {
+				ties = append(ties, x)
+			}
+		}
+		sc.ties = ties
+		if need := n - w; len(ties) > need {
+			slices.SortFunc(ties, func(a, b hit) int {
+				return strings.Compare(ix.facts[a.d].f.ID, ix.facts[b.d].f.ID)
+			})
+			ties = ties[:need]
+		}
+		h = append(h[:w], ties...)
 	}
-	// Heap order: the features do not depend on the first-stage rank, and
-	// the results are sorted by score.
+	cands := sc.cands[:0]
+	for _, x := range h {
+		cands = append(cands, candidate{doc: x.d, bm25: float64(x.s)})
+	}
+	sc.cands = cands
+	// The features do not depend on the first-stage rank, and the results
+	// are sorted by score.
 	return cands
+}
+
+// kthSmallest returns the k-th smallest (0-based) of a, reordering a:
+// Hoare's selection with a median-of-three pivot.
+func kthSmallest(a []float32, k int) float32 {
+	lo, hi := 0, len(a)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		p := max(min(a[lo], a[mid]), min(max(a[lo], a[mid]), a[hi]))
+		i, j := lo, hi
+		for i <= j {
+			for a[i] < p {
+				i++
+			}
+			for a[j] > p {
+				j--
+			}
+			if i <= j {
+				a[i], a[j] = a[j], a[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return a[k]
+		}
+	}
+	return a[lo]
 }
 
 // Candidate selection skips terms in more than frequentShare of the facts
