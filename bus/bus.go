@@ -307,12 +307,16 @@ func (p *Producer) Close() error { return p.w.Close() }
 // PublishTopicEvents writes topic events keyed by topic key.
 func (p *Producer) PublishTopicEvents(ctx context.Context, evs []schema.TopicEvent) error {
 	msgs := make([]kafka.Message, 0, len(evs))
+	// One buffer for the batch: ~13 events per post made a buffer per
+	// message a visible share of the analyzer's allocations.
+	buf := make([]byte, 0, 256*len(evs))
 	for i := range evs {
-		b, err := schema.Encode(&evs[i])
-		if err != nil {
+		start := len(buf)
+		var err error
+		if buf, err = schema.AppendTopicEvent(buf, evs[i]); err != nil {
 			return fmt.Errorf("cannot encode topic event: %w", err)
 		}
-		msgs = append(msgs, kafka.Message{Key: []byte(evs[i].Topic), Value: b})
+		msgs = append(msgs, kafka.Message{Key: []byte(evs[i].Topic), Value: buf[start:len(buf):len(buf)]})
 	}
 	return p.Produce(ctx, TopicTrends, msgs...)
 }

@@ -307,8 +307,12 @@ func decode(b []byte, v any, version *int) error {
 	if err := json.Unmarshal(b, v); err != nil {
 		return err
 	}
-	if *version > Version {
-		return fmt.Errorf("schema version %d is newer than this build understands (%d)", *version, Version)
+	return checkVersion(*version)
+}
+
+func checkVersion(v int) error {
+	if v > Version {
+		return fmt.Errorf("schema version %d is newer than this build understands (%d)", v, Version)
 	}
 	return nil
 }
@@ -388,18 +392,6 @@ type TopicEvent struct {
 }
 
 func (e *TopicEvent) setVersion() { e.V = Version }
-
-// DecodeTopicEvent parses a topic event.
-func DecodeTopicEvent(b []byte) (TopicEvent, error) {
-	var e TopicEvent
-	if err := decode(b, &e, &e.V); err != nil {
-		return TopicEvent{}, fmt.Errorf("cannot decode topic event: %w", err)
-	}
-	if e.Topic == "" || e.PostID == "" || e.Time.IsZero() {
-		return TopicEvent{}, errors.New("topic event lacks topic, post_id or time")
-	}
-	return e, nil
-}
 
 // Flag is a trend detector's verdict that a topic is rising.
 type Flag struct {
