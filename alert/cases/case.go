@@ -165,6 +165,15 @@ type Store interface {
 	AppendEvent(ctx context.Context, e Event) error
 }
 
+// BatchStore is a Store that writes many cases and events at once. The
+// alerter uses it when the Store has it: one write per table for a whole
+// backlog instead of one per record, so a burst of cases does not wait on
+// hundreds of database round trips.
+type BatchStore interface {
+	Store
+	SaveAll(ctx context.Context, cs []Case, es []Event) error
+}
+
 // MemoryStore is a Store for tests and single-process runs.
 type MemoryStore struct {
 	mu     sync.Mutex

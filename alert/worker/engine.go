@@ -38,6 +38,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/trendwatch/trendwatch/alert/cases"
@@ -139,10 +140,12 @@ func (o *Options) defaults() error {
 
 // Engine is the alerter. Handle and Run may be called concurrently.
 type Engine struct {
-	opts   Options
-	log    *slog.Logger
-	wake   chan struct{}
-	mirror sync.Mutex // orders store writes
+	opts      Options
+	log       *slog.Logger
+	wake      chan struct{}
+	mirror    sync.Mutex  // orders store writes
+	mirroring atomic.Bool // a background store write is running (mirrorSoon)
+	mirrorWG  sync.WaitGroup
 
 	mu      sync.Mutex
 	book    *cases.Book
@@ -364,6 +367,26 @@ func (e *Engine) flushStore(ctx context.Context, _ cases.Effects) error {
 	items := e.backlog
 	e.backlog = nil
 	e.mu.Unlock()
+	if bs, ok := e.opts.Store.(cases.BatchStore); ok && len(items) > 0 {
+		var cs []cases.Case
+		var es []cases.Event
+		for _, it := range items {
+			switch v := it.(type) {
+			case cases.Case:
+				cs = append(cs, v)
+			case cases.Event:
+				es = append(es, v)
+			}
+		}
+		if err := bs.SaveAll(ctx, cs, es); err != nil {
+			storeErrors.Inc()
+			e.mu.Lock()
+			e.backlog = append(items, e.backlog...)
+			e.mu.Unlock()
+			return fmt.Errorf("cannot mirror cases to the store: %w", err)
+		}
+		return nil
+	}
 	for i, it := range items {
 		var err error
 		switch v := it.(type) {
@@ -452,6 +475,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			stopLaunch, drainBy = true, nil
 		case <-e.killed:
 			cancelSends()
+			e.mirrorWG.Wait()
 			return nil
 		case <-e.wake:
 		case <-timer.C:
@@ -460,6 +484,13 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.finish(sendCtx, r)
 		}
 	}
+	// The store catches up before the alerter stops.
+	e.mirrorWG.Wait()
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.DrainTimeout)
+	if err := e.flushStore(fctx, cases.Effects{}); err != nil {
+		e.log.Warn("case store write failed at shutdown; the journal keeps the cases", slog.Any("err", err))
+	}
+	cancel()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.broken == nil {
@@ -503,9 +534,7 @@ func (e *Engine) tick(ctx context.Context) {
 	err := e.commitLocked(eff)
 	e.mu.Unlock()
 	if err == nil {
-		if err := e.flushStore(ctx, eff); err != nil {
-			e.log.Warn("case store write failed; will retry", slog.Any("err", err))
-		}
+		e.mirrorSoon(context.WithoutCancel(ctx))
 	}
 }
 
@@ -708,8 +737,34 @@ func (e *Engine) finish(ctx context.Context, r result) {
 	e.gauges()
 	e.mu.Unlock()
 	if done {
-		if err := e.flushStore(context.WithoutCancel(ctx), eff); err != nil {
-			e.log.Warn("case store write failed; will retry", slog.Any("err", err))
-		}
+		e.mirrorSoon(context.WithoutCancel(ctx))
 	}
+}
+
+// mirrorSoon writes the store backlog in the background: the delivery
+// loop must not wait on the database between sends (the journal, not the
+// store, is what makes cases durable). One writer at a time; what arrives
+// while it writes goes in its next round, so writes batch under load.
+func (e *Engine) mirrorSoon(ctx context.Context) {
+	if e.opts.Store == nil || !e.mirroring.CompareAndSwap(false, true) {
+		return
+	}
+	e.mirrorWG.Add(1)
+	go func() {
+		defer e.mirrorWG.Done()
+		for {
+			if err := e.flushStore(ctx, cases.Effects{}); err != nil {
+				e.log.Warn("case store write failed; will retry", slog.Any("err", err))
+				e.mirroring.Store(false)
+				return // the backlog is kept; the next delivery or tick retries
+			}
+			e.mirroring.Store(false)
+			e.mu.Lock()
+			more := len(e.backlog) > 0
+			e.mu.Unlock()
+			if !more || !e.mirroring.CompareAndSwap(false, true) {
+				return
+			}
+		}
+	}()
 }

@@ -253,3 +253,76 @@ func latencyCount(channel string) uint64 {
 var uniq atomic.Int64
 
 func unique(name string) string { return fmt.Sprintf("%s-%d", name, uniq.Add(1)) }
+
+// batchStore is a MemoryStore with the batch write, counting its calls,
+// each as slow as a database round trip.
+type batchStore struct {
+	*cases.MemoryStore
+	mu    sync.Mutex
+	calls int
+}
+
+func (b *batchStore) SaveAll(ctx context.Context, cs []cases.Case, es []cases.Event) error {
+	b.mu.Lock()
+	b.calls++
+	b.mu.Unlock()
+	time.Sleep(20 * time.Millisecond)
+	for _, c := range cs {
+		if err := b.Save(ctx, c); err != nil {
+			return err
+		}
+	}
+	for _, e := range es {
+		if err := b.AppendEvent(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestBatchStoreMirrorsEveryCase: with a slow batch store, a burst of
+// cases is delivered without waiting on it (a write per delivery would
+// take 300 × 20 ms), mirrored in batches, and every case and delivery
+// reaches it.
+func TestBatchStoreMirrorsEveryCase(t *testing.T) {
+	rcv := newReceiver(t, 0)
+	o := testOptions(t.TempDir(), map[string]notify.Channel{"hook": rcv.channel(t)}, []policy.Route{{Name: "all", Channels: []string{"hook"}}})
+	bs := &batchStore{MemoryStore: cases.NewMemoryStore()}
+	o.Store = bs
+	e, err := New(o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := started(t, e)
+	now := time.Now()
+	var batch []schema.Alert
+	for i := range 300 {
+		batch = append(batch, alert(fmt.Sprintf("fact-%d", i), fmt.Sprintf("p%d", i), "an", 0.9, schema.VerdictFalse, now))
+	}
+	if err := e.Handle(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "300 webhooks", func() bool { return len(rcv.keys()) == 300 })
+	stop() // the store catches up before Run returns
+	stored, err := bs.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != 300 {
+		t.Fatalf("store has %d cases, want 300", len(stored))
+	}
+	delivered := 0
+	for _, ev := range bs.Events() {
+		if ev.Kind == cases.EventDelivered {
+			delivered++
+		}
+	}
+	if delivered != 300 {
+		t.Errorf("store has %d delivered events, want 300", delivered)
+	}
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	if bs.calls == 0 || bs.calls > 150 { // ~20 ms writes each catch many deliveries
+		t.Errorf("%d batch writes for 300 cases and their deliveries; want a few, batched", bs.calls)
+	}
+}

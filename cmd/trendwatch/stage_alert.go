@@ -59,11 +59,36 @@ func (s chCases) Save(ctx context.Context, c cases.Case) error {
 }
 
 func (s chCases) AppendEvent(ctx context.Context, e cases.Event) error {
+	return s.store.AppendCaseEvent(ctx, caseEventRow(e))
+}
+
+func caseEventRow(e cases.Event) clickhouse.CaseEvent {
 	detail := e.Detail
 	if e.Channel != "" {
 		detail = strings.TrimSpace(e.Channel + " " + e.Key + " " + detail)
 	}
-	return s.store.AppendCaseEvent(ctx, clickhouse.CaseEvent{CaseID: e.CaseID, Time: e.Time, Actor: e.Actor, Action: e.Kind, Detail: detail})
+	return clickhouse.CaseEvent{CaseID: e.CaseID, Time: e.Time, Actor: e.Actor, Action: e.Kind, Detail: detail}
+}
+
+// SaveAll writes a backlog in two inserts (cases.BatchStore), cases first
+// so that an event never names a case the dashboard cannot show.
+func (s chCases) SaveAll(ctx context.Context, cs []cases.Case, es []cases.Event) error {
+	rows := make([]clickhouse.CaseRow, 0, len(cs))
+	for _, c := range cs {
+		body, err := json.Marshal(c)
+		if err != nil {
+			return fmt.Errorf("cannot encode case %s: %w", c.ID, err)
+		}
+		rows = append(rows, clickhouse.CaseRow{ID: c.ID, FactID: c.FactID, State: c.Status, Severity: c.Severity, Opened: c.Opened, Updated: c.Updated, Body: string(body)})
+	}
+	if err := s.store.PutCases(ctx, rows); err != nil {
+		return err
+	}
+	evs := make([]clickhouse.CaseEvent, 0, len(es))
+	for _, e := range es {
+		evs = append(evs, caseEventRow(e))
+	}
+	return s.store.AppendCaseEvents(ctx, evs)
 }
 
 // dlqSink records notifications that missed their deadline on the DLQ.

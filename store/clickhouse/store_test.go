@@ -398,6 +398,25 @@ func TestSourcesCasesAlerts(t *testing.T) {
 	if c, ok, err := s.Case(ctx, "c1"); err != nil || !ok || c.State != "resolved" || c.Version != 3 || c.FactID != "f1" || !c.Updated.Equal(t0.Add(3*time.Minute)) {
 		t.Errorf("Case(c1) = %+v, %v, %v; want its version 3", c, ok, err)
 	}
+	// A batch: the later entry of c3 wins; events land once per id.
+	if err := s.PutCases(ctx, []CaseRow{{ID: "c3", FactID: "f3", State: "open"}, {ID: "c3", FactID: "f3", State: "acknowledged"}, {ID: "c4", FactID: "f4", State: "open"}}); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok, err := s.Case(ctx, "c3"); err != nil || !ok || c.State != "acknowledged" {
+		t.Errorf("Case(c3) after PutCases = %+v, %v, %v; want acknowledged", c, ok, err)
+	}
+	batch := []CaseEvent{{CaseID: "c3", Time: t0, Actor: "system", Action: "opened"}, {CaseID: "c3", Time: t0.Add(time.Second), Actor: "ana", Action: "acknowledged"}}
+	for range 2 {
+		if err := s.AppendCaseEvents(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if evs, err := s.CaseEvents(ctx, "c3"); err != nil || len(evs) != 2 || evs[1].Action != "acknowledged" {
+		t.Errorf("CaseEvents(c3) = %+v, %v; want the two events once", evs, err)
+	}
+	if err := s.PutCases(ctx, []CaseRow{{FactID: "f"}}); err == nil {
+		t.Error("PutCases accepted a case without id")
+	}
 	if c, ok, err := s.Case(ctx, "nope"); err != nil || ok {
 		t.Errorf("Case(nope) = %+v, %v, %v; want not found", c, ok, err)
 	}

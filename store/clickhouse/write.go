@@ -445,6 +445,57 @@ func (s *Store) PutCase(ctx context.Context, c CaseRow) error {
 	return b.send()
 }
 
+// PutCases writes many case versions in one insert, in order: versions
+// left zero are numbered so that a later entry for the same case wins.
+func (s *Store) PutCases(ctx context.Context, cs []CaseRow) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	b, err := s.prepare(ctx, "cases", qInsertCases)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if c.ID == "" {
+			b.batch.Abort()
+			return errors.New("cannot put cases: empty id")
+		}
+		if c.Version == 0 {
+			c.Version = s.nextVersion()
+		}
+		if err := b.append(c.ID, c.FactID, c.State, c.Severity, dt(c.Opened), dt(c.Updated), c.Version, c.Body); err != nil {
+			b.batch.Abort()
+			return err
+		}
+	}
+	return b.send()
+}
+
+// AppendCaseEvents adds many events in one insert, each once per id.
+func (s *Store) AppendCaseEvents(ctx context.Context, es []CaseEvent) error {
+	if len(es) == 0 {
+		return nil
+	}
+	b, err := s.prepare(ctx, "case_events", qInsertCaseEvents)
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
+		if e.CaseID == "" {
+			b.batch.Abort()
+			return errors.New("cannot append case events: empty case id")
+		}
+		if e.ID == "" {
+			e.ID = schema.AlertKey(e.CaseID, fmt.Sprintf("%d\x00%s\x00%s\x00%s", e.Time.UnixNano(), e.Actor, e.Action, e.Detail))
+		}
+		if err := b.append(e.CaseID, e.ID, dt(e.Time), e.Actor, e.Action, e.Detail); err != nil {
+			b.batch.Abort()
+			return err
+		}
+	}
+	return b.send()
+}
+
 // CaseEvent is one entry of a case's history.
 type CaseEvent struct {
 	CaseID string
