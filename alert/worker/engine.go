@@ -35,7 +35,6 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -408,11 +407,7 @@ func (e *Engine) flushStore(ctx context.Context, _ cases.Effects) error {
 
 func (e *Engine) gauges() {
 	queueLength.Set(float64(len(e.pending)))
-	counts := map[string]int{cases.StatusOpen: 0, cases.StatusAcknowledged: 0, cases.StatusResolved: 0}
-	for _, c := range e.book.Cases() {
-		counts[c.Status]++
-	}
-	for s, n := range counts {
+	for s, n := range e.book.StatusCounts() {
 		casesGauge.WithLabelValues(s).Set(float64(n))
 	}
 }
@@ -575,13 +570,15 @@ func (e *Engine) readyLocked(now time.Time) (ready []*delivery, next time.Time, 
 		}
 		ready = append(ready, d)
 	}
-	sort.Slice(ready, func(i, j int) bool {
-		if !ready[i].N.Created.Equal(ready[j].N.Created) {
-			return ready[i].N.Created.Before(ready[j].N.Created)
-		}
-		return ready[i].ID < ready[j].ID
-	})
 	return ready, next, busy
+}
+
+// older orders deliveries oldest first, ties by id.
+func older(a, b *delivery) bool {
+	if !a.N.Created.Equal(b.N.Created) {
+		return a.N.Created.Before(b.N.Created)
+	}
+	return a.ID < b.ID
 }
 
 // due marks up to n ready deliveries in flight, at most PerChannel per
@@ -593,15 +590,44 @@ func (e *Engine) due(n int) []delivery {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	ready, _, busy := e.readyLocked(e.opts.Now())
-	var out []delivery
+	// The oldest ready deliveries, at most PerChannel per channel, picked
+	// by insertion into short per-channel lists: sorting thousands of
+	// pending deliveries on every send made a burst of cases slow to go.
+	picks := map[string][]*delivery{}
 	for _, d := range ready {
-		if len(out) == n {
-			break
-		}
-		if busy[d.Channel] >= e.opts.PerChannel {
+		free := min(e.opts.PerChannel-busy[d.Channel], n)
+		if free <= 0 {
 			continue
 		}
-		busy[d.Channel]++
+		l := picks[d.Channel]
+		if len(l) == free && !older(d, l[len(l)-1]) {
+			continue
+		}
+		i := len(l)
+		for i > 0 && older(d, l[i-1]) {
+			i--
+		}
+		l = slices.Insert(l, i, d)
+		if len(l) > free {
+			l = l[:free]
+		}
+		picks[d.Channel] = l
+	}
+	var all []*delivery
+	for _, l := range picks {
+		all = append(all, l...)
+	}
+	slices.SortFunc(all, func(a, b *delivery) int {
+		if older(a, b) {
+			return -1
+		}
+		if older(b, a) {
+			return 1
+		}
+		return 0
+	})
+	var out []delivery
+	for _, d := range all[:min(n, len(all))] {
 		d.inFlight = true
 		out = append(out, *d)
 	}

@@ -49,8 +49,10 @@ type benchReport struct {
 	Run       bench.RunOptions     `json:"run"`
 	// Stages is where the analyzers' batch time went during the
 	// measured run (sums over all analyzers, from their own metrics).
-	Stages   *stageTimes `json:"analyzer_stages,omitempty"`
-	Warnings []string    `json:"warnings,omitempty"`
+	Stages *stageTimes `json:"analyzer_stages,omitempty"`
+	// Webhook is publish→webhook through the alerter, per case opened.
+	Webhook  *webhookResult `json:"webhook,omitempty"`
+	Warnings []string       `json:"warnings,omitempty"`
 }
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -165,7 +167,26 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		actors = append(actors, aa...)
 	}
-	// 3. The alert observer: a consumer of trendwatch.alerts in its own group.
+	// 3a. The alerter, exactly as `trendwatch alert` builds it, delivering
+	// to a local signed-webhook receiver: publish→webhook is the latency the
+	// rapid-response team sees. Its journal lives in a temporary directory.
+	hookSecret := "bench-" + runID
+	hook := newBenchHook(hookSecret)
+	defer hook.srv.Close()
+	alertDir, err := os.MkdirTemp("", "trendwatch-bench-alert-")
+	if err != nil {
+		return fmt.Errorf("cannot create the alerter's directory: %w", err)
+	}
+	defer os.RemoveAll(alertDir)
+	ac := *c
+	ac.DataDir, ac.WebhookURL, ac.WebhookSecret = alertDir, hook.srv.URL, hookSecret
+	ac.SlackWebhookURL, ac.TelegramToken, ac.SMTPAddr, ac.AlertRoutes = "", "", "", "" // only the bench's receiver
+	alerters, err := alertStage(&ac, in)
+	if err != nil {
+		return err
+	}
+	actors = append(actors, alerters...)
+	// 3b. The alert observer: a consumer of trendwatch.alerts in its own group.
 	var (
 		runMu   sync.Mutex
 		run     *bench.Run
@@ -254,6 +275,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
 	}
 	before := gatherStages(c.AnalyzeGroup)
+	hook.measureFrom(time.Now())
 	_, runErr := r.Execute(ctx)
 	after := gatherStages(c.AnalyzeGroup)
 	if stopProfile != nil {
@@ -267,6 +289,17 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		res := r.Result()
 		return res.Alerts >= res.Restating, nil
 	})
+	// Cases opened by the last alerts may still be on their way to the
+	// receiver: wait until no new one arrived for two seconds.
+	for last, quiet := hook.opens(), 0; quiet < 4 && ctx.Err() == nil; {
+		time.Sleep(500 * time.Millisecond)
+		if n := hook.opens(); n != last {
+			last, quiet = n, 0
+		} else {
+			quiet++
+		}
+	}
+	rep.Webhook = hook.result()
 	rep.Pipeline = r.Result()
 	rep.Stages = after.minus(before, rep.Pipeline.PublishSecs+rep.Pipeline.DrainSecs, analyzers)
 	if runErr != nil {
@@ -360,6 +393,10 @@ func summaryLine(rep *benchReport) string {
 	s := fmt.Sprintf("bench: target %s, published %d in %.1fs (%.0f/s); sustained %.0f posts/s into ClickHouse (end-to-end %.0f/s, drained=%v in %.1fs); lag max %d end %d slope %.0f/s stable=%v; alert latency p50 %.0fms p99 %.0fms (%d/%d restating posts alerted, %d chatter posts falsely); enrich-only %.0f/s",
 		target, p.Published, p.PublishSecs, p.PublishedRate, p.SustainedRate, p.EndToEndRate, p.Drained, p.DrainSecs,
 		p.LagMax, p.LagEnd, p.LagSlope, p.LagStable, p.LatencyP50Ms, p.LatencyP99Ms, p.Alerts, p.Restating, p.FalseAlerts, rep.EnrichPS)
+	if w := rep.Webhook; w != nil {
+		s += fmt.Sprintf("; publish→webhook p50 %.0fms p99 %.0fms (%d cases opened, %d other notifications, %d duplicate deliveries)",
+			w.P50Ms, w.P99Ms, w.CasesOpened, w.Notifications, w.Duplicates)
+	}
 	if st := rep.Stages; st != nil {
 		s += fmt.Sprintf("; analyzer time: enrich %.0f%%, ClickHouse %.0f%%, outbox %.0f%%, fetch/commit/idle %.0f%% (%.0f batches of %.0f)",
 			100*st.EnrichShare, 100*st.SinkShare, 100*st.OtherShare, 100*st.OutsideShare, st.Batches, st.MeanBatch)
