@@ -56,8 +56,9 @@ func NewConsumer(opts ConsumerOptions, h Handler, logger *slog.Logger) (*Consume
 	return &Consumer{opts: opts, log: logger.With(slog.String("group", opts.Group), slog.String("topic", opts.Topic)), handle: h}, nil
 }
 
-// Run consumes until ctx is cancelled. The batch in hand when ctx ends is
-// not committed; it will be redelivered, which the sinks make harmless.
+// Run consumes until ctx is cancelled. A batch the handler has not
+// accepted when ctx ends is not committed; it will be redelivered, which
+// the sinks make harmless. One it accepted is committed.
 func (c *Consumer) Run(ctx context.Context) error {
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:           c.opts.Brokers,
@@ -108,7 +109,12 @@ func (c *Consumer) Run(ctx context.Context) error {
 		if !c.deliver(ctx, batch) {
 			return nil
 		}
-		if err := r.CommitMessages(ctx, batch...); err != nil {
+		// A handled batch is committed even when ctx ended meanwhile: a
+		// clean shutdown should not redeliver work already done.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		err = r.CommitMessages(cctx, batch...)
+		cancel()
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}

@@ -121,6 +121,26 @@ var unrelated = []string{
 	"Traffic on the ring road was slow due to road works near the bridge",
 }
 
+// postFalseFacts adds falseFacts through the API and waits until the
+// dashboard's mirror has them and the analyzers have had time to load them.
+func postFalseFacts(t *testing.T, base string) {
+	t.Helper()
+	for _, f := range falseFacts {
+		fact := map[string]any{"id": f.id, "claim": f.claim, "title": f.title, "rating": "False", "lang": "en", "publisher": "Checkers", "url": "https://checkers.example/" + f.id}
+		if code, body := postJSON(t, base+"/api/v1/facts", fact); code != http.StatusAccepted {
+			t.Fatalf("POST fact: %d %s", code, body)
+		}
+	}
+	waitFor(t, "facts mirrored", 30*time.Second, func() (bool, string) {
+		var fs struct {
+			Facts []any `json:"facts"`
+		}
+		getJSON(t, base+"/api/v1/facts?limit=10", &fs)
+		return len(fs.Facts) == 3, fmt.Sprint(len(fs.Facts), " facts")
+	})
+	time.Sleep(1500 * time.Millisecond) // the analyzers' index follows the same topic
+}
+
 func pushPosts(t *testing.T, api string, items []map[string]any) {
 	t.Helper()
 	for len(items) > 0 {
@@ -169,20 +189,7 @@ func TestAlertCasesSurviveCrash(t *testing.T) {
 
 	base := "http://" + api
 	waitFor(t, "API ready", 60*time.Second, func() (bool, string) { return getJSON(t, base+"/readyz", nil) == 200, "" })
-	for _, f := range falseFacts {
-		fact := map[string]any{"id": f.id, "claim": f.claim, "title": f.title, "rating": "False", "lang": "en", "publisher": "Checkers", "url": "https://checkers.example/" + f.id}
-		if code, body := postJSON(t, base+"/api/v1/facts", fact); code != http.StatusAccepted {
-			t.Fatalf("POST fact: %d %s", code, body)
-		}
-	}
-	waitFor(t, "facts mirrored", 30*time.Second, func() (bool, string) {
-		var fs struct {
-			Facts []any `json:"facts"`
-		}
-		getJSON(t, base+"/api/v1/facts?limit=10", &fs)
-		return len(fs.Facts) == 3, fmt.Sprint(len(fs.Facts), " facts")
-	})
-	time.Sleep(1500 * time.Millisecond) // the analyzers' index follows the same topic
+	postFalseFacts(t, base)
 
 	rng := rand.New(rand.NewPCG(1, 2))
 	now := time.Now().UTC()

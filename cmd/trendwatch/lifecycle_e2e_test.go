@@ -115,20 +115,7 @@ func TestCaseLifecycleThroughAPI(t *testing.T) {
 
 	base := "http://" + api
 	waitFor(t, "API ready", 60*time.Second, func() (bool, string) { return getJSON(t, base+"/readyz", nil) == 200, "" })
-	for _, f := range falseFacts {
-		fact := map[string]any{"id": f.id, "claim": f.claim, "title": f.title, "rating": "False", "lang": "en", "publisher": "Checkers", "url": "https://checkers.example/" + f.id}
-		if code, body := postJSON(t, base+"/api/v1/facts", fact); code != http.StatusAccepted {
-			t.Fatalf("POST fact: %d %s", code, body)
-		}
-	}
-	waitFor(t, "facts mirrored", 30*time.Second, func() (bool, string) {
-		var fs struct {
-			Facts []any `json:"facts"`
-		}
-		getJSON(t, base+"/api/v1/facts?limit=10", &fs)
-		return len(fs.Facts) == 3, fmt.Sprint(len(fs.Facts), " facts")
-	})
-	time.Sleep(1500 * time.Millisecond) // the analyzer's index follows the same topic
+	postFalseFacts(t, base)
 
 	n := 0
 	posts := func(fact int, count int) {

@@ -431,18 +431,7 @@ func (s *Store) PutCase(ctx context.Context, c CaseRow) error {
 	if c.ID == "" {
 		return errors.New("cannot put case: empty id")
 	}
-	if c.Version == 0 {
-		c.Version = s.nextVersion()
-	}
-	b, err := s.prepare(ctx, "cases", qInsertCases)
-	if err != nil {
-		return err
-	}
-	if err := b.append(c.ID, c.FactID, c.State, c.Severity, dt(c.Opened), dt(c.Updated), c.Version, c.Body); err != nil {
-		b.batch.Abort()
-		return err
-	}
-	return b.send()
+	return s.PutCases(ctx, []CaseRow{c})
 }
 
 // PutCases writes many case versions in one insert, in order: versions
@@ -513,16 +502,5 @@ func (s *Store) AppendCaseEvent(ctx context.Context, e CaseEvent) error {
 	if e.CaseID == "" {
 		return errors.New("cannot append case event: empty case id")
 	}
-	if e.ID == "" {
-		e.ID = schema.AlertKey(e.CaseID, fmt.Sprintf("%d\x00%s\x00%s\x00%s", e.Time.UnixNano(), e.Actor, e.Action, e.Detail))
-	}
-	b, err := s.prepare(ctx, "case_events", qInsertCaseEvents)
-	if err != nil {
-		return err
-	}
-	if err := b.append(e.CaseID, e.ID, dt(e.Time), e.Actor, e.Action, e.Detail); err != nil {
-		b.batch.Abort()
-		return err
-	}
-	return b.send()
+	return s.AppendCaseEvents(ctx, []CaseEvent{e})
 }
