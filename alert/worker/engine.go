@@ -74,8 +74,8 @@ type Options struct {
 	PublicURL string
 
 	QueueSize    int           // pending deliveries; 10000
-	Concurrency  int           // sends in flight; 8
-	PerChannel   int           // sends in flight per channel; 2
+	Concurrency  int           // sends in flight; 16
+	PerChannel   int           // sends in flight per channel; half of Concurrency, so a slow channel cannot hold every slot
 	MinBackoff   time.Duration // first retry delay; 1s
 	MaxBackoff   time.Duration // retry delay cap; 5m
 	Deadline     time.Duration // from creation to dead letter; 1h
@@ -120,10 +120,12 @@ func (o *Options) defaults() error {
 		o.QueueSize = 10000
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = 8
+		// A burst of new cases must reach a receiver within seconds; two
+		// sends per channel capped a webhook at ~200 notifications/s.
+		o.Concurrency = 16
 	}
 	if o.PerChannel <= 0 {
-		o.PerChannel = min(2, o.Concurrency)
+		o.PerChannel = max(1, o.Concurrency/2)
 	}
 	if o.CompactBytes <= 0 {
 		o.CompactBytes = 16 << 20
@@ -752,7 +754,7 @@ func (e *Engine) finish(ctx context.Context, r result) {
 		for i := range eff.Deltas {
 			recs = append(recs, record{Op: "delta", Delta: &eff.Deltas[i]})
 		}
-		if err := e.journal.Append(recs); err != nil {
+		if err := e.journal.AppendLazy(recs); err != nil {
 			// Not fatal: the worst case is one more delivery of the same key.
 			journalErrors.Inc()
 			e.log.Error("journal write failed", slog.Any("err", err))

@@ -129,7 +129,15 @@ func openJournal(dir string, apply func(record) error) (*journal, error) {
 }
 
 // Append writes recs and fsyncs once.
-func (j *journal) Append(recs []record) error {
+func (j *journal) Append(recs []record) error { return j.write(recs, true) }
+
+// AppendLazy writes recs without waiting for the disk: for records whose
+// loss in a machine crash only repeats work the receivers drop by key
+// (a delivery's "done"). The next Append's fsync makes them durable too,
+// and a killed process loses nothing the kernel already has.
+func (j *journal) AppendLazy(recs []record) error { return j.write(recs, false) }
+
+func (j *journal) write(recs []record, sync bool) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -147,6 +155,9 @@ func (j *journal) Append(recs []record) error {
 	j.size += int64(n)
 	if err != nil {
 		return fmt.Errorf("cannot append to journal: %w", err)
+	}
+	if !sync {
+		return nil
 	}
 	if err := j.f.Sync(); err != nil {
 		return fmt.Errorf("cannot sync journal: %w", err)
