@@ -6,8 +6,8 @@
 // throughput, consumer lag, publish→alert latency and the raw ClickHouse
 // insert ceiling in the same run.
 //
-// The generator uses only the standard library (math/rand/v2's PCG and
-// Zipf): it must be deterministic for a seed so that a run can be repeated
+// The generator draws from math/rand/v2's PCG and Zipf and folds
+// Vietnamese with analyze/text's FoldDiacritics: it must be deterministic for a seed so that a run can be repeated
 // and so that the exact expected aggregates can be computed from what was
 // published, which the fault suite relies on.
 package bench
@@ -18,12 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
-
+	"github.com/trendwatch/trendwatch/analyze/text"
 	"github.com/trendwatch/trendwatch/schema"
 )
 
@@ -199,7 +195,7 @@ func (g *Generator) Next(now time.Time) Generated {
 		tags = appendTag(tags, bt)
 	}
 	if lx.lang == "vi" && r.Float64() < g.opts.FoldShare {
-		folded := foldVietnamese(b.String())
+		folded := text.FoldDiacritics(b.String()) // as typed without a Vietnamese input method
 		b.Reset()
 		b.WriteString(folded)
 	}
@@ -229,20 +225,6 @@ func (g *Generator) Next(now time.Time) Generated {
 		Engagement: schema.Engagement{Likes: int64(r.IntN(50)), Shares: int64(r.IntN(10))},
 	}
 	return out
-}
-
-// foldVietnamese drops diacritics (NFD, remove combining marks, đ → d),
-// the way Vietnamese is typed on keyboards without a Telex input method.
-func foldVietnamese(s string) string {
-	out, _, err := transform.String(foldChain(), s)
-	if err != nil {
-		return s
-	}
-	return strings.NewReplacer("đ", "d", "Đ", "D").Replace(out)
-}
-
-func foldChain() transform.Transformer {
-	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 }
 
 var platforms = []string{"mastodon", "bluesky", "reddit", "telegram", "rss"}

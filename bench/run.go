@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -439,22 +440,14 @@ func (t *Tally) Posts() int64 {
 func (t *Tally) Hashtags() map[string]int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make(map[string]int64, len(t.hashtags))
-	for k, v := range t.hashtags {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(t.hashtags)
 }
 
 // Facts returns a copy of the restating posts per fact id.
 func (t *Tally) Facts() map[string]int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make(map[string]int64, len(t.facts))
-	for k, v := range t.facts {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(t.facts)
 }
 
 // ErrNotDrained is returned when the pipeline did not store every post in time.
