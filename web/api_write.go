@@ -287,13 +287,8 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"cases": out, "limit": limit, "offset": offset, "next_offset": nextOffset(offset, limit, len(rows))})
 }
 
-// findCase looks a case up by id.
-func (s *Server) findCase(r *http.Request, id string) (clickhouse.CaseRow, bool, error) {
-	return s.opts.Store.Case(r.Context(), id)
-}
-
 func (s *Server) getCase(w http.ResponseWriter, r *http.Request) {
-	c, ok, err := s.findCase(r, r.PathValue("id"))
+	c, ok, err := s.opts.Store.Case(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.storeError(w, err)
 		return
@@ -365,7 +360,7 @@ func (s *Server) caseAction(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	c, found, err := s.findCase(r, r.PathValue("id"))
+	c, found, err := s.opts.Store.Case(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.storeError(w, err)
 		return

@@ -496,7 +496,7 @@ func (s *Server) caseActionPost(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	c, found, err := s.findCase(r, r.PathValue("id"))
+	c, found, err := s.opts.Store.Case(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.pageStoreError(w, r, err)
 		return

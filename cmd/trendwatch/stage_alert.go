@@ -51,15 +51,11 @@ func (s chCases) Load(ctx context.Context) ([]cases.Case, error) {
 }
 
 func (s chCases) Save(ctx context.Context, c cases.Case) error {
-	body, err := json.Marshal(c)
-	if err != nil {
-		return fmt.Errorf("cannot encode case %s: %w", c.ID, err)
-	}
-	return s.store.PutCase(ctx, clickhouse.CaseRow{ID: c.ID, FactID: c.FactID, State: c.Status, Severity: c.Severity, Opened: c.Opened, Updated: c.Updated, Body: string(body)})
+	return s.SaveAll(ctx, []cases.Case{c}, nil)
 }
 
 func (s chCases) AppendEvent(ctx context.Context, e cases.Event) error {
-	return s.store.AppendCaseEvent(ctx, caseEventRow(e))
+	return s.SaveAll(ctx, nil, []cases.Event{e})
 }
 
 func caseEventRow(e cases.Event) clickhouse.CaseEvent {
