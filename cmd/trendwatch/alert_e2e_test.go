@@ -121,6 +121,28 @@ var unrelated = []string{
 	"Traffic on the ring road was slow due to road works near the bridge",
 }
 
+// migratedEnv is the environment of a test's trendwatch processes on the
+// real services, isolated by run (topics, consumer groups, database), with
+// the migrations applied.
+func migratedEnv(t *testing.T, run, dataDir string) []string {
+	t.Helper()
+	brokers := testsvc.Kafka(t)
+	chAddr := testsvc.ClickHouse(t)
+	db := testsvc.Database(t, chAddr)
+	env := []string{
+		"TRENDWATCH_KAFKA_BROKERS=" + brokers,
+		"TRENDWATCH_KAFKA_TOPIC_PREFIX=" + run + ".",
+		"TRENDWATCH_CLICKHOUSE_ADDR=" + chAddr,
+		"TRENDWATCH_CLICKHOUSE_DATABASE=" + db,
+		"TRENDWATCH_DATA_DIR=" + dataDir,
+		"TRENDWATCH_BATCH_LINGER=50ms",
+	}
+	if out, err := execEnv(env, "migrate").CombinedOutput(); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	return env
+}
+
 // postFalseFacts adds falseFacts through the API and waits until the
 // dashboard's mirror has them and the analyzers have had time to load them.
 func postFalseFacts(t *testing.T, base string) {
@@ -157,9 +179,6 @@ func TestAlertCasesSurviveCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	brokers := testsvc.Kafka(t)
-	chAddr := testsvc.ClickHouse(t)
-	db := testsvc.Database(t, chAddr)
 	rc := newFlakyReceiver(t, "acc-secret")
 	run := fmt.Sprintf("acc-%d", time.Now().UnixNano())
 	dataDir := t.TempDir()
@@ -169,18 +188,7 @@ func TestAlertCasesSurviveCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	api := freePort(t)
-	env := []string{
-		"TRENDWATCH_KAFKA_BROKERS=" + brokers,
-		"TRENDWATCH_KAFKA_TOPIC_PREFIX=" + run + ".",
-		"TRENDWATCH_CLICKHOUSE_ADDR=" + chAddr,
-		"TRENDWATCH_CLICKHOUSE_DATABASE=" + db,
-		"TRENDWATCH_DATA_DIR=" + dataDir,
-		"TRENDWATCH_BATCH_LINGER=50ms",
-	}
-	cmd := execEnv(env, "migrate")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("migrate: %v\n%s", err, out)
-	}
+	env := migratedEnv(t, run, dataDir)
 	startProc(t, "serve", env, "serve", "--listen", api)
 	startProc(t, "analyze", env, "analyze", "--metrics-listen", freePort(t))
 	alertArgs := []string{"alert", "--metrics-listen", "", "--alert-routes", routes}

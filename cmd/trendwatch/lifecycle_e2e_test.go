@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/trendwatch/trendwatch/alert/notify/webhook"
-	"github.com/trendwatch/trendwatch/internal/testsvc"
 )
 
 // kindLog records every accepted notification with its arrival time.
@@ -57,9 +56,6 @@ func TestCaseLifecycleThroughAPI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	brokers := testsvc.Kafka(t)
-	chAddr := testsvc.ClickHouse(t)
-	db := testsvc.Database(t, chAddr)
 	log := &kindLog{got: map[string]bool{}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := webhook.Verify([]byte("life-secret"), r, 10*time.Minute)
@@ -97,17 +93,7 @@ func TestCaseLifecycleThroughAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	api := freePort(t)
-	env := []string{
-		"TRENDWATCH_KAFKA_BROKERS=" + brokers,
-		"TRENDWATCH_KAFKA_TOPIC_PREFIX=" + run + ".",
-		"TRENDWATCH_CLICKHOUSE_ADDR=" + chAddr,
-		"TRENDWATCH_CLICKHOUSE_DATABASE=" + db,
-		"TRENDWATCH_DATA_DIR=" + dataDir,
-		"TRENDWATCH_BATCH_LINGER=50ms",
-	}
-	if out, err := execEnv(env, "migrate").CombinedOutput(); err != nil {
-		t.Fatalf("migrate: %v\n%s", err, out)
-	}
+	env := migratedEnv(t, run, dataDir)
 	startProc(t, "serve", env, "serve", "--listen", api)
 	startProc(t, "analyze", env, "analyze", "--metrics-listen", "")
 	startProc(t, "alert", append(env, "TRENDWATCH_WEBHOOK_URL="+srv.URL, "TRENDWATCH_WEBHOOK_SECRET=life-secret"),
