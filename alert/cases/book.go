@@ -1,11 +1,13 @@
 package cases
 
 import (
+	"container/heap"
 	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/trendwatch/trendwatch/alert/notify"
@@ -72,42 +74,82 @@ type Effects struct {
 // fact is one fact's state: its current case (watching, open,
 // acknowledged or resolved), the velocity window and dedupe sets.
 type fact struct {
+	id      string
 	c       Case
 	window  []Hit          // sorted by time
 	winAuth map[string]int // hits per author within window
 	seen    map[string]struct{}
 	authors map[string]struct{}
 	// delta accumulation for the current step
-	dirty      bool
+	dirty      bool // on Book.dirty
 	newEvents  []Event
 	newSeen    []string
 	newAuthors []string
 	reset      bool
+	// Indexes kept by reindex: the case's entry in Book.timers (valid
+	// while queued and its gen is tgen) and the status it is counted
+	// under in Book.counts ("" when not visible).
+	due     time.Time
+	queued  bool
+	tgen    uint64
+	counted string
 }
 
 // Book holds every fact's case. It is not safe for concurrent use.
+//
+// The alerter calls Tick, NextTimer and StatusCounts once per loop
+// iteration, i.e. per delivery, so none of them may visit every fact:
+// facts changed in a step go on a dirty list, and take() updates a heap of
+// case timers and the status counts for those alone.
 type Book struct {
 	pol    policy.Config
 	routes []policy.Route
 	tags   func(factID string) []string
 	facts  map[string]*fact
 	eff    Effects
+
+	dirty  []*fact        // changed since the last take
+	timers timerHeap      // one live entry per case with a timer; stale ones are skipped
+	live   int            // facts with a live entry
+	counts map[string]int // visible cases per status
 }
 
 // NewBook returns an empty book. tags, when not nil, gives a fact's tags
 // for routing (the alert record does not carry them).
 func NewBook(pol policy.Config, routes []policy.Route, tags func(string) []string) *Book {
-	return &Book{pol: pol, routes: routes, tags: tags, facts: map[string]*fact{}}
+	return &Book{pol: pol, routes: routes, tags: tags, facts: map[string]*fact{}, counts: map[string]int{}}
 }
 
 func (b *Book) get(factID string) *fact {
 	f := b.facts[factID]
 	if f == nil {
-		f = &fact{seen: map[string]struct{}{}, authors: map[string]struct{}{}, winAuth: map[string]int{}}
+		f = &fact{id: factID, seen: map[string]struct{}{}, authors: map[string]struct{}{}, winAuth: map[string]int{}}
 		b.facts[factID] = f
 	}
 	return f
 }
+
+// deltaCase is f's case for a Delta: a copy without History (the delta
+// carries the new events), which is not copied only to be dropped.
+func (f *fact) deltaCase() Case {
+	h := f.c.History
+	f.c.History = nil
+	c := f.c.Clone()
+	f.c.History = h
+	return c
+}
+
+// mark records that f changed in this step: take() emits its delta and
+// reindexes it.
+func (b *Book) mark(f *fact) {
+	if !f.dirty {
+		f.dirty = true
+		b.dirty = append(b.dirty, f)
+	}
+}
+
+// Len returns how many facts the book holds (visible or not).
+func (b *Book) Len() int { return len(b.facts) }
 
 // Seen reports whether an alert key or command id was already applied.
 func (b *Book) Seen(factID, key string) bool {
@@ -131,14 +173,13 @@ func (b *Book) Cases() []Case {
 	return out
 }
 
-// StatusCounts returns how many visible cases are in each status, without
-// copying them (the alerter's gauges read it after every delivery).
+// StatusCounts returns how many visible cases are in each status (the
+// alerter's gauges read it after every delivery): kept up to date as cases
+// change, so reading it costs nothing per case.
 func (b *Book) StatusCounts() map[string]int {
 	out := map[string]int{StatusOpen: 0, StatusAcknowledged: 0, StatusResolved: 0}
-	for _, f := range b.facts {
-		if f.c.Visible() {
-			out[f.c.Status]++
-		}
+	for s, n := range b.counts {
+		out[s] = n
 	}
 	return out
 }
@@ -179,6 +220,7 @@ func (b *Book) Replay(d Delta) {
 	for _, a := range d.Authors {
 		f.authors[a] = struct{}{}
 	}
+	b.reindex(f)
 }
 
 // Snapshot returns one delta per fact that, replayed into an empty book,
@@ -203,16 +245,15 @@ func (b *Book) Snapshot() []Delta {
 
 // take returns the effects accumulated since the last call.
 func (b *Book) take() Effects {
-	for id, f := range b.facts {
-		if !f.dirty {
-			continue
-		}
-		c := f.c.Clone()
-		c.History = nil
-		b.eff.Deltas = append(b.eff.Deltas, Delta{FactID: id, Case: c, Window: slices.Clone(f.window),
+	for _, f := range b.dirty {
+		c := f.deltaCase()
+		b.eff.Deltas = append(b.eff.Deltas, Delta{FactID: f.id, Case: c, Window: slices.Clone(f.window),
 			Seen: f.newSeen, Authors: f.newAuthors, ResetAuthors: f.reset, Events: f.newEvents})
 		f.dirty, f.newSeen, f.newAuthors, f.reset, f.newEvents = false, nil, nil, false, nil
+		b.reindex(f)
 	}
+	clear(b.dirty)
+	b.dirty = b.dirty[:0]
 	// Stable: a fact's superseded case precedes its next one.
 	sort.SliceStable(b.eff.Deltas, func(i, j int) bool { return b.eff.Deltas[i].FactID < b.eff.Deltas[j].FactID })
 	e := b.eff
@@ -238,17 +279,11 @@ func (b *Book) Apply(batch []schema.Alert, now time.Time) Effects {
 // Tick runs the timers at now: snooze expiry, cooldown-delayed updates and
 // escalation.
 func (b *Book) Tick(now time.Time) Effects {
-	// Only facts with a timer due are visited, in id order: sorting every
-	// fact on each tick made the alerter's loop O(n log n) per delivery.
-	var ids []string
-	for id, f := range b.facts {
-		if b.timerDue(&f.c, now) {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		f := b.facts[id]
+	// Only facts whose timer is due are visited, taken from the timer
+	// heap, in id order so effects do not depend on heap layout.
+	due := b.popDue(now)
+	slices.SortFunc(due, func(x, y *fact) int { return strings.Compare(x.id, y.id) })
+	for _, f := range due {
 		c := &f.c
 		if !c.Visible() || c.Status == StatusResolved {
 			continue
@@ -271,49 +306,141 @@ func (b *Book) Tick(now time.Time) Effects {
 			b.notify(f, notify.KindEscalation, now, c.Escalate)
 		}
 	}
+	for _, f := range due {
+		// Popped facts left their heap entry; the changed ones are
+		// reindexed by take, this catches one the wall clock called due
+		// but the monotonic one did not.
+		b.reindex(f)
+	}
 	return b.take()
 }
 
-// timerDue reports whether Tick has anything to do for c at now: a snooze
-// that ended, a held update whose cooldown passed, or an escalation due.
-func (b *Book) timerDue(c *Case, now time.Time) bool {
+// timerAt returns when Tick next has work for c, and false when never: the
+// end of a snooze (which holds every other timer), else the earlier of a
+// held update's cooldown end and an unacknowledged case's escalation.
+// Tick acts on c at now exactly when ok and now is not before at.
+func (b *Book) timerAt(c *Case) (at time.Time, ok bool) {
 	if !c.Visible() || c.Status == StatusResolved {
-		return false
+		return time.Time{}, false
 	}
-	if !c.SnoozedUntil.IsZero() && !c.Snoozed(now) {
-		return true
+	if !c.SnoozedUntil.IsZero() {
+		return c.SnoozedUntil, true
 	}
-	if c.Snoozed(now) {
-		return false
+	if c.PendingUpdate {
+		at, ok = c.NotifiedAt.Add(b.pol.Cooldown), true
 	}
-	if c.PendingUpdate && !now.Before(c.NotifiedAt.Add(b.pol.Cooldown)) {
-		return true
+	if c.Status == StatusOpen && !c.Escalated && !c.EscalateAt.IsZero() && len(c.Escalate) > 0 && (!ok || c.EscalateAt.Before(at)) {
+		at, ok = c.EscalateAt, true
 	}
-	return c.Status == StatusOpen && !c.Escalated && !c.EscalateAt.IsZero() && !now.Before(c.EscalateAt) && len(c.Escalate) > 0
+	return at, ok
+}
+
+// reindex brings f's status count and timer entry up to date with f.c.
+// Each change of the timer time bumps tgen, so the entry it had before is
+// skipped when it surfaces (lazy deletion).
+func (b *Book) reindex(f *fact) {
+	st := ""
+	if f.c.Visible() {
+		st = f.c.Status
+	}
+	if st != f.counted {
+		if f.counted != "" {
+			if b.counts[f.counted]--; b.counts[f.counted] <= 0 {
+				delete(b.counts, f.counted)
+			}
+		}
+		if st != "" {
+			b.counts[st]++
+		}
+		f.counted = st
+	}
+	at, ok := b.timerAt(&f.c)
+	// Wall clock only: journaled times have no monotonic reading, and the
+	// heap needs one consistent order.
+	at = at.Round(0)
+	if ok == f.queued && (!ok || at.Equal(f.due)) {
+		return
+	}
+	f.tgen++
+	if f.queued {
+		b.live--
+	}
+	f.due, f.queued = at, ok
+	if !ok {
+		return
+	}
+	b.live++
+	heap.Push(&b.timers, timerEntry{at: at, f: f, gen: f.tgen})
+	if len(b.timers) > 2*b.live+1024 {
+		// Mostly stale entries (acknowledged, resolved, rescheduled):
+		// rebuild so the heap stays proportional to live timers.
+		live := b.timers[:0]
+		for _, e := range b.timers {
+			if e.live() {
+				live = append(live, e)
+			}
+		}
+		clear(b.timers[len(live):])
+		b.timers = live
+		heap.Init(&b.timers)
+	}
+}
+
+// popDue removes and returns the facts whose timer is due at now.
+func (b *Book) popDue(now time.Time) []*fact {
+	now = now.Round(0)
+	var out []*fact
+	for len(b.timers) > 0 && !b.timers[0].at.After(now) {
+		e := heap.Pop(&b.timers).(timerEntry)
+		if !e.live() {
+			continue
+		}
+		e.f.queued = false
+		b.live--
+		out = append(out, e.f)
+	}
+	return out
 }
 
 // NextTimer returns the earliest time Tick has work to do, or zero.
 func (b *Book) NextTimer() time.Time {
-	var next time.Time
-	consider := func(t time.Time) {
-		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
-			next = t
+	for len(b.timers) > 0 {
+		if e := b.timers[0]; e.live() {
+			if e.at.IsZero() {
+				// Due since the zero time (a held update with a zero
+				// cooldown and no notification yet): any past time does.
+				return e.at.Add(1)
+			}
+			return e.at
 		}
+		heap.Pop(&b.timers)
 	}
-	for _, f := range b.facts {
-		c := &f.c
-		if !c.Visible() || c.Status == StatusResolved {
-			continue
-		}
-		consider(c.SnoozedUntil)
-		if c.PendingUpdate {
-			consider(c.NotifiedAt.Add(b.pol.Cooldown))
-		}
-		if c.Status == StatusOpen && !c.Escalated && len(c.Escalate) > 0 {
-			consider(c.EscalateAt)
-		}
-	}
-	return next
+	return time.Time{}
+}
+
+// timerEntry is a case timer in Book.timers.
+type timerEntry struct {
+	at  time.Time
+	f   *fact
+	gen uint64
+}
+
+// live reports whether e is its fact's current timer.
+func (e timerEntry) live() bool { return e.f.queued && e.gen == e.f.tgen }
+
+// timerHeap orders timer entries by time (container/heap).
+type timerHeap []timerEntry
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h timerHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)        { *h = append(*h, x.(timerEntry)) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = timerEntry{}
+	*h = old[:len(old)-1]
+	return e
 }
 
 // Record adds a delivery outcome (delivered, dead-lettered, dropped) to a
@@ -374,7 +501,7 @@ func (b *Book) match(a *schema.Alert, now time.Time) {
 	}
 	f.seen[a.Key] = struct{}{}
 	f.newSeen = append(f.newSeen, a.Key)
-	f.dirty = true
+	b.mark(f)
 	c := &f.c
 	if c.ID == "" || c.Status == StatusResolved {
 		b.begin(f, a, now)
@@ -462,8 +589,7 @@ func (b *Book) begin(f *fact, a *schema.Alert, now time.Time) {
 	if f.c.Visible() {
 		// The previous case's last state (resolved, its final events) goes
 		// out before the fact moves on to the next case.
-		c := f.c.Clone()
-		c.History = nil
+		c := f.deltaCase()
 		b.eff.Deltas = append(b.eff.Deltas, Delta{FactID: a.FactID, Case: c, Window: slices.Clone(f.window),
 			Seen: f.newSeen, Authors: f.newAuthors, ResetAuthors: f.reset, Events: f.newEvents})
 		f.newSeen, f.newAuthors, f.newEvents, f.reset = nil, nil, nil, false
@@ -521,7 +647,7 @@ func (b *Book) event(f *fact, now time.Time, e Event) {
 	}
 	f.c.History = capHistory(append(f.c.History, e))
 	f.newEvents = append(f.newEvents, e)
-	f.dirty = true
+	b.mark(f)
 	b.eff.Events = append(b.eff.Events, e)
 }
 
@@ -549,7 +675,7 @@ func (b *Book) notify(f *fact, kind string, now time.Time, channels []string) {
 	c.NotifySeq++
 	c.NotifiedAt, c.NotifiedRate = now, max(c.Rate, 1)
 	c.PendingUpdate = false
-	f.dirty = true
+	b.mark(f)
 	n := notify.Notification{Key: notify.NotificationKey(c.ID, c.NotifySeq), CaseID: c.ID, Seq: c.NotifySeq, Kind: kind,
 		Severity: c.Severity, FactID: c.FactID, Claim: c.Claim, Verdict: c.Verdict, FactURL: c.FactURL,
 		Tags: slices.Clone(c.Tags), Posts: c.Posts, Authors: c.Authors, Rate: c.Rate, Window: b.pol.Window.String(),
@@ -576,7 +702,7 @@ func (b *Book) command(a *schema.Alert, now time.Time) {
 	}
 	f.seen["cmd\x00"+cmd.ID] = struct{}{}
 	f.newSeen = append(f.newSeen, "cmd\x00"+cmd.ID)
-	f.dirty = true
+	b.mark(f)
 	at := cmd.Time
 	if at.IsZero() {
 		at = now

@@ -306,7 +306,9 @@ func FuzzApply(f *testing.F) {
 				a = match(fact, post, fmt.Sprint(data[i]%5), float64(data[i])/255, at)
 			}
 			b.Apply([]schema.Alert{a}, at)
+			checkIndex(t, b)
 			b.Tick(at.Add(time.Hour))
+			checkIndex(t, b)
 		}
 		for _, c := range b.Cases() {
 			if c.Posts < 1 || c.Posts > 16 || c.NotifySeq < 1 || c.Rate > c.Posts || c.PeakRate > c.Posts {

@@ -152,8 +152,9 @@ type Engine struct {
 	book    *cases.Book
 	journal *journal
 	pending map[string]*delivery
-	broken  error // a journal write failed: memory is ahead of disk
-	backlog []any // store writes that failed, retried before new ones
+	sched   *sched // pending deliveries indexed for the loop
+	broken  error  // a journal write failed: memory is ahead of disk
+	backlog []any  // store writes that failed, retried before new ones
 
 	// killed simulates SIGKILL in tests: Run returns at once, nothing more
 	// reaches the journal.
@@ -169,14 +170,14 @@ func New(opts Options, logger *slog.Logger) (*Engine, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{opts: opts, log: logger, wake: make(chan struct{}, 1), pending: map[string]*delivery{}, killed: make(chan struct{}),
-		book: cases.NewBook(opts.Policy, opts.Routes, opts.Tags)}
+	e := &Engine{opts: opts, log: logger, wake: make(chan struct{}, 1), pending: map[string]*delivery{}, sched: newSched(),
+		killed: make(chan struct{}), book: cases.NewBook(opts.Policy, opts.Routes, opts.Tags)}
 	j, err := openJournal(opts.StateDir, e.replay)
 	if err != nil {
 		return nil, err
 	}
 	e.journal = j
-	if len(e.book.Snapshot()) == 0 && opts.Store != nil {
+	if e.book.Len() == 0 && opts.Store != nil {
 		// Fresh state dir: carry on the open cases the store knows.
 		list, err := opts.Store.Load(context.Background())
 		if err != nil {
@@ -200,6 +201,7 @@ func New(opts Options, logger *slog.Logger) (*Engine, error) {
 		if d.Next.After(now) {
 			d.Next = now
 		}
+		e.sched.add(d)
 	}
 	if err := e.compactLocked(); err != nil {
 		j.Close()
@@ -327,6 +329,7 @@ func (e *Engine) commitLocked(eff cases.Effects) error {
 	}
 	for _, d := range queued {
 		e.pending[d.ID] = d
+		e.sched.add(d)
 	}
 	if e.journal.size > e.opts.CompactBytes {
 		if err := e.compactLocked(); err != nil {
@@ -505,7 +508,8 @@ func (e *Engine) sleep() time.Duration {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.opts.Now()
-	_, next, _ := e.readyLocked(now)
+	e.sched.promote(now)
+	next := e.sched.next()
 	if t := e.book.NextTimer(); !t.IsZero() && (next.IsZero() || t.Before(next)) {
 		next = t
 	}
@@ -539,98 +543,33 @@ func (e *Engine) tick(ctx context.Context) {
 func (e *Engine) anyDue() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	ready, _, _ := e.readyLocked(e.opts.Now())
-	return len(ready) > 0
+	e.sched.promote(e.opts.Now())
+	return e.sched.anyReady()
 }
 
-// readyLocked returns the deliveries that may go at now, oldest first; the
-// earliest future time one will; and the sends in flight per channel.
-// Per (case, channel) only the lowest pending sequence may go, so a reader
-// never sees an update before the opening it updates.
-func (e *Engine) readyLocked(now time.Time) (ready []*delivery, next time.Time, busy map[string]int) {
-	type stream struct{ c, ch string }
-	first := map[stream]int{}
-	busy = map[string]int{}
-	for _, d := range e.pending {
-		k := stream{d.N.CaseID, d.Channel}
-		if s, ok := first[k]; !ok || d.N.Seq < s {
-			first[k] = d.N.Seq
-		}
-		if d.inFlight {
-			busy[d.Channel]++
-		}
-	}
-	for _, d := range e.pending {
-		if d.inFlight || (d.Dead == "" && d.N.Seq != first[stream{d.N.CaseID, d.Channel}]) {
-			continue
-		}
-		if d.Next.After(now) {
-			if next.IsZero() || d.Next.Before(next) {
-				next = d.Next
-			}
-			continue
-		}
-		ready = append(ready, d)
-	}
-	return ready, next, busy
-}
-
-// older orders deliveries oldest first, ties by id.
+// older orders deliveries oldest first, ties by id. Wall clock only: the
+// ready heaps need one consistent order, and journaled times have no
+// monotonic reading.
 func older(a, b *delivery) bool {
-	if !a.N.Created.Equal(b.N.Created) {
-		return a.N.Created.Before(b.N.Created)
+	if c := a.N.Created.Round(0).Compare(b.N.Created.Round(0)); c != 0 {
+		return c < 0
 	}
 	return a.ID < b.ID
 }
 
-// due marks up to n ready deliveries in flight, at most PerChannel per
-// channel so one slow receiver cannot take every slot, and returns copies.
+// due marks up to n ready deliveries in flight, oldest first, at most
+// PerChannel per channel so one slow receiver cannot take every slot, and
+// returns copies. Per (case, channel) only the lowest pending sequence
+// may go, so a reader never sees an update before the opening it updates.
 func (e *Engine) due(n int) []delivery {
 	if n <= 0 {
 		return nil
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	ready, _, busy := e.readyLocked(e.opts.Now())
-	// The oldest ready deliveries, at most PerChannel per channel, picked
-	// by insertion into short per-channel lists: sorting thousands of
-	// pending deliveries on every send made a burst of cases slow to go.
-	picks := map[string][]*delivery{}
-	for _, d := range ready {
-		free := min(e.opts.PerChannel-busy[d.Channel], n)
-		if free <= 0 {
-			continue
-		}
-		l := picks[d.Channel]
-		if len(l) == free && !older(d, l[len(l)-1]) {
-			continue
-		}
-		i := len(l)
-		for i > 0 && older(d, l[i-1]) {
-			i--
-		}
-		l = slices.Insert(l, i, d)
-		if len(l) > free {
-			l = l[:free]
-		}
-		picks[d.Channel] = l
-	}
-	var all []*delivery
-	for _, l := range picks {
-		all = append(all, l...)
-	}
-	slices.SortFunc(all, func(a, b *delivery) int {
-		if older(a, b) {
-			return -1
-		}
-		if older(b, a) {
-			return 1
-		}
-		return 0
-	})
+	e.sched.promote(e.opts.Now())
 	var out []delivery
-	for _, d := range all[:min(n, len(all))] {
-		d.inFlight = true
+	for _, d := range e.sched.take(n, e.opts.PerChannel) {
 		out = append(out, *d)
 	}
 	return out
@@ -683,10 +622,10 @@ func (e *Engine) finish(ctx context.Context, r result) {
 		e.mu.Unlock()
 		return
 	}
-	d.inFlight = false
 	if r.err != nil && ctx.Err() != nil {
 		// Aborted by shutdown, not refused by the receiver: it stays
 		// pending, uncounted, for the next start.
+		e.sched.setInFlight(d, false)
 		e.mu.Unlock()
 		return
 	}
@@ -744,6 +683,9 @@ func (e *Engine) finish(ctx context.Context, r result) {
 		}
 		e.signal()
 	}
+	// Back in the index only now that its Next and Dead are final: a
+	// queued delivery's heap position depends on them.
+	e.sched.setInFlight(d, false)
 	var eff cases.Effects
 	if ev != nil {
 		ev.CaseID, ev.FactID, ev.Actor, ev.Time, ev.Key, ev.Channel = d.N.CaseID, d.FactID, cases.ActorSystem, now, d.N.Key, d.Channel
@@ -760,6 +702,7 @@ func (e *Engine) finish(ctx context.Context, r result) {
 			e.log.Error("journal write failed", slog.Any("err", err))
 		}
 		delete(e.pending, d.ID)
+		e.sched.remove(d)
 		e.storeLocked(eff)
 	}
 	e.gauges()

@@ -26,6 +26,9 @@ type delivery struct {
 	// pending until the dead-letter sink has accepted it.
 	Dead     string `json:"dead,omitempty"`
 	inFlight bool
+	// Position in a sched heap; heap is nil when in none.
+	heap *delHeap
+	hidx int
 }
 
 // record is one journal line.
