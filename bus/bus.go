@@ -70,6 +70,11 @@ type Config struct {
 	// deployments (or test runs) can share one cluster without seeing each
 	// other's messages.
 	TopicPrefix string
+	// SingleTopicEvents publishes one JSON message per topic event, the
+	// format before packing, which consumers of older builds can read:
+	// for the first step of an upgrade while such consumers still run.
+	// Current consumers read both formats.
+	SingleTopicEvents bool
 }
 
 // Topic returns the physical name of a logical topic.
@@ -190,6 +195,7 @@ func createTopics(ctx context.Context, cfg Config, topics []kafka.TopicConfig) e
 // message was acknowledged.
 type Producer struct {
 	w   *kafka.Writer
+	bal *balancer
 	cfg Config
 	log *slog.Logger
 }
@@ -197,9 +203,10 @@ type Producer struct {
 // NewProducer returns a producer for cfg. Messages are spread by key hash,
 // batched for up to linger, and compressed with LZ4.
 func NewProducer(cfg Config, logger *slog.Logger) *Producer {
+	bal := &balancer{trendsTopic: cfg.Topic(TopicTrends)}
 	w := &kafka.Writer{
 		Addr:                   kafka.TCP(cfg.Brokers...),
-		Balancer:               &kafka.Hash{},
+		Balancer:               bal,
 		RequiredAcks:           kafka.RequireAll,
 		Compression:            compress.Lz4,
 		BatchSize:              2000,
@@ -211,7 +218,7 @@ func NewProducer(cfg Config, logger *slog.Logger) *Producer {
 		WriteBackoffMax:        2 * time.Second,
 		AllowAutoTopicCreation: false,
 	}
-	return &Producer{w: w, cfg: cfg, log: logger}
+	return &Producer{w: w, bal: bal, cfg: cfg, log: logger}
 }
 
 // Produce writes msgs to the logical topic (the configured prefix is
@@ -303,20 +310,3 @@ func (p *Producer) DeadLetter(ctx context.Context, stage string, msg kafka.Messa
 
 // Close flushes and closes the producer.
 func (p *Producer) Close() error { return p.w.Close() }
-
-// PublishTopicEvents writes topic events keyed by topic key.
-func (p *Producer) PublishTopicEvents(ctx context.Context, evs []schema.TopicEvent) error {
-	msgs := make([]kafka.Message, 0, len(evs))
-	// One buffer for the batch: ~13 events per post made a buffer per
-	// message a visible share of the analyzer's allocations.
-	buf := make([]byte, 0, 256*len(evs))
-	for i := range evs {
-		start := len(buf)
-		var err error
-		if buf, err = schema.AppendTopicEvent(buf, evs[i]); err != nil {
-			return fmt.Errorf("cannot encode topic event: %w", err)
-		}
-		msgs = append(msgs, kafka.Message{Key: []byte(evs[i].Topic), Value: buf[start:len(buf):len(buf)]})
-	}
-	return p.Produce(ctx, TopicTrends, msgs...)
-}

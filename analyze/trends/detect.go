@@ -462,6 +462,12 @@ func sortFlags(flags []Flag) []Flag {
 
 func (d *Detector) handle(p pend) {
 	tp, t := p.tp, p.t
+	// A redelivered copy of the event just handled: pending events leave in
+	// (time, post id) order, so copies of one topic's event are adjacent.
+	// Later copies are dropped as late; this one would count twice.
+	if tp.last == (postRef{t, p.id}) {
+		return
+	}
 	if tp.last.t != math.MinInt64 && t-tp.last.t >= int64(d.cfg.IdleTTL) {
 		tp.reset(&d.tables) // idle too long: a new life, the same whether or not it was evicted meanwhile
 	}

@@ -302,3 +302,27 @@ func FuzzDetector(f *testing.F) {
 		}
 	})
 }
+
+// TestRedeliveredEventsCountOnce: a batch redelivered after a failure
+// repeats events, some while their originals still wait for the watermark
+// (adjacent copies) and some after it passed (late copies). The flags must
+// equal those of the stream without copies: same count, same post ids.
+func TestRedeliveredEventsCountOnce(t *testing.T) {
+	var once, twice []Event
+	for i := range 8 {
+		e := ev(float64(i*5), "story:a1", fmt.Sprintf("p%d", i), fmt.Sprint("a", i))
+		once = append(once, e)
+		twice = append(twice, e, e) // copy while the original is pending
+		if i == 4 {
+			twice = append(twice, once[1]) // a late copy
+		}
+	}
+	want := run(NewDetector(DefaultConfig()), once)
+	got := run(NewDetector(DefaultConfig()), twice)
+	if len(want) == 0 {
+		t.Fatal("no flag from the stream without copies")
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("with copies\n got %+v\nwant %+v", got, want)
+	}
+}

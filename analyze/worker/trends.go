@@ -3,7 +3,9 @@ package worker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -56,6 +58,10 @@ type Trends struct {
 	log  *slog.Logger
 	mu   sync.Mutex
 	det  *trends.Detector
+
+	scratch   []schema.TopicEvent // one message's events
+	unwritten []trends.Flag       // raised but not yet accepted by the sink
+	retry     batchID             // the batch whose flags failed to store
 }
 
 // NewTrends returns the velocity stage.
@@ -69,31 +75,62 @@ func NewTrends(opts TrendOptions, logger *slog.Logger) (*Trends, error) {
 	return &Trends{opts: opts, log: logger.With(slog.String("stage", "trends")), det: trends.NewDetector(opts.Config)}, nil
 }
 
-// Run consumes topic events until ctx is cancelled.
+// Run consumes topic events until ctx is cancelled. A batch is counted in
+// messages, and a packed message holds up to 256 KiB of events (a few
+// thousand), so batches are capped at 128 messages: the reader queues that
+// many, and 128 single-event messages still make a fair batch while
+// producers of the old format drain during an upgrade.
 func (t *Trends) Run(ctx context.Context) error {
-	c, err := bus.NewConsumer(bus.ConsumerOptions{Config: t.opts.Bus, Group: t.opts.Group, Topic: bus.TopicTrends, MaxBatch: 5000, Linger: 50 * time.Millisecond}, t.Handle, t.log)
+	c, err := bus.NewConsumer(bus.ConsumerOptions{Config: t.opts.Bus, Group: t.opts.Group, Topic: bus.TopicTrends, MaxBatch: 128, Linger: 50 * time.Millisecond}, t.Handle, t.log)
 	if err != nil {
 		return err
 	}
 	return c.Run(ctx)
 }
 
-// Handle counts a batch of topic events and stores the flags they raise.
+// Handle counts a batch of topic-event messages (packed or single) and
+// stores the flags they raise. The detector only moves forward, so a batch
+// is counted once: when the flag sink fails, the flags are kept and the
+// consumer's retry of the same batch only writes them. (A batch
+// redelivered after a restart meets a fresh detector. An event the
+// analyzer publishes twice is dropped as late once its key has moved past
+// it; one arriving while its first copy still waits for the watermark is
+// counted twice by the detector today.)
 func (t *Trends) Handle(ctx context.Context, batch []kafka.Message) error {
-	var flags []trends.Flag
+	id := batchIDOf(batch)
 	t.mu.Lock()
-	for _, m := range batch {
-		e, err := schema.DecodeTopicEvent(m.Value)
-		if err != nil {
-			t.log.Warn("ignoring undecodable topic event", slog.Any("err", err))
-			continue
+	if !id.ok || t.retry != id {
+		var n int
+		for _, m := range batch {
+			evs, err := schema.DecodeTopicEvents(t.scratch[:0], m.Value)
+			if err != nil {
+				t.log.Warn("ignoring undecodable topic event message", slog.Int("partition", m.Partition), slog.Int64("offset", m.Offset), slog.Any("err", err))
+				continue
+			}
+			for i := range evs {
+				t.unwritten = append(t.unwritten, t.det.Observe(trends.FromTopicEvent(evs[i]))...)
+			}
+			n += len(evs)
+			clear(evs) // the detector keeps what it needs; let the rest go
+			t.scratch = evs[:0]
 		}
-		flags = append(flags, t.det.Observe(trends.FromTopicEvent(e))...)
+		trendEvents.Add(float64(n))
+		trendTopics.Set(float64(t.det.Stats().Topics))
 	}
-	trendTopics.Set(float64(t.det.Stats().Topics))
+	t.retry = batchID{}
+	flags := t.unwritten
 	t.mu.Unlock()
-	trendEvents.Add(float64(len(batch)))
-	return t.write(ctx, flags)
+
+	if err := t.write(ctx, flags); err != nil {
+		t.mu.Lock()
+		t.retry = id
+		t.mu.Unlock()
+		return err
+	}
+	t.mu.Lock()
+	t.unwritten = slices.Clone(t.unwritten[len(flags):])
+	t.mu.Unlock()
+	return nil
 }
 
 func (t *Trends) write(ctx context.Context, flags []trends.Flag) error {
@@ -103,7 +140,12 @@ func (t *Trends) write(ctx context.Context, flags []trends.Flag) error {
 	out := make([]schema.Flag, 0, len(flags))
 	for _, f := range flags {
 		out = append(out, f.Schema())
+	}
+	if err := t.opts.Sink.WriteFlags(ctx, out); err != nil {
+		return fmt.Errorf("cannot store %d flags: %w", len(out), err)
+	}
+	for _, f := range flags {
 		trendFlags.WithLabelValues(f.Kind).Inc()
 	}
-	return t.opts.Sink.WriteFlags(ctx, out)
+	return nil
 }

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/segmentio/kafka-go"
 
 	"github.com/trendwatch/trendwatch/analyze/trends"
 	"github.com/trendwatch/trendwatch/bus"
@@ -169,4 +172,149 @@ func TestTrendsGlobalAcrossProcesses(t *testing.T) {
 		t.Fatalf("1 process: %d flags, 3 processes: %d flags\n1: %v\n3: %v", len(one), len(three), one, three)
 	}
 	t.Logf("%d events, %d flags, identical with 1 and 3 processes", len(evs), len(one))
+}
+
+// flakyFlags fails every write while down is set.
+type flakyFlags struct {
+	memFlags
+	down bool
+}
+
+func (f *flakyFlags) WriteFlags(ctx context.Context, fs []schema.Flag) error {
+	if f.down {
+		return errors.New("clickhouse down")
+	}
+	return f.memFlags.WriteFlags(ctx, fs)
+}
+
+// all returns every flag in full, sorted.
+func (m *memFlags) all() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for k, f := range m.flags {
+		out = append(out, fmt.Sprintf("%s %+v", k, f))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// feedTrends hands batches to a fresh Trends stage, then flushes it, and
+// returns every flag it stored. Before each batch, fail (when set) may
+// make the sink refuse it once; the batch is then offered again, as the
+// consumer does.
+func feedTrends(t *testing.T, batches [][]kafka.Message, fail func(i int) bool) []string {
+	t.Helper()
+	sink := &flakyFlags{memFlags: memFlags{flags: map[string]schema.Flag{}}}
+	w, err := NewTrends(TrendOptions{Config: trends.DefaultConfig(), Sink: sink}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	refused := 0
+	for i, b := range batches {
+		if fail != nil && fail(i) {
+			sink.down = true
+			if err := w.Handle(ctx, b); err == nil {
+				if len(w.unwritten) > 0 {
+					t.Fatalf("batch %d: sink failure swallowed", i)
+				}
+			} else {
+				refused++
+			}
+			sink.down = false
+		}
+		if err := w.Handle(ctx, b); err != nil {
+			t.Fatalf("batch %d: %v", i, err)
+		}
+	}
+	if fail != nil && refused == 0 {
+		t.Fatal("no batch had flags to refuse: the failure path went untested")
+	}
+	if err := w.write(ctx, w.det.Flush()); err != nil {
+		t.Fatal(err)
+	}
+	return sink.all()
+}
+
+func singleMessages(t *testing.T, evs []schema.TopicEvent) []kafka.Message {
+	t.Helper()
+	out := make([]kafka.Message, len(evs))
+	for i := range evs {
+		b, err := schema.EncodeTopicEvent(evs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = kafka.Message{Key: []byte(evs[i].Topic), Value: b, Offset: int64(i)}
+	}
+	return out
+}
+
+func packedMessage(t *testing.T, evs []schema.TopicEvent) kafka.Message {
+	t.Helper()
+	b, err := schema.EncodeTopicEvents(evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kafka.Message{Key: []byte(evs[0].Topic), Value: b}
+}
+
+// TestTrendsHandlePackedSameFlags: the same events as single messages, as
+// packed messages, and as a mix of both (an upgrade in progress) raise the
+// very same flags; so does a run whose flag sink fails now and then, and
+// one that receives batches again (an analyzer batch redelivered).
+func TestTrendsHandlePackedSameFlags(t *testing.T) {
+	evs := syntheticEvents(2)
+	const chunk = 400 // events per analyzer batch
+	var single, packed, mixed, dup, dupNow [][]kafka.Message
+	for lo := 0; lo < len(evs); lo += chunk {
+		part := evs[lo:min(lo+chunk, len(evs))]
+		single = append(single, singleMessages(t, part))
+		// Several packed messages per batch, as from several partitions.
+		var pm []kafka.Message
+		for plo := 0; plo < len(part); plo += 150 {
+			pm = append(pm, packedMessage(t, part[plo:min(plo+150, len(part))]))
+		}
+		packed = append(packed, pm)
+		if len(mixed)%2 == 0 {
+			mixed = append(mixed, append(singleMessages(t, part[:len(part)/2]), packedMessage(t, part[len(part)/2:])))
+		} else {
+			mixed = append(mixed, pm)
+		}
+		dup = append(dup, pm)
+		dupNow = append(dupNow, pm, append([]kafka.Message(nil), pm...))
+		if lo > 0 { // the previous analyzer batch's events once more
+			dup = append(dup, []kafka.Message{packedMessage(t, evs[lo-chunk:lo])})
+		}
+	}
+	want := feedTrends(t, single, nil)
+	if len(want) == 0 {
+		t.Fatal("no flags from the synthetic stream")
+	}
+	for _, tc := range []struct {
+		name    string
+		batches [][]kafka.Message
+		fail    func(int) bool
+	}{
+		{"packed", packed, nil},
+		{"mixed", mixed, nil},
+		{"sink fails", packed, func(i int) bool { return i%3 == 1 }},
+		{"redelivered events", dup, nil},
+		{"redelivered at once", dupNow, nil},
+	} {
+		if got := feedTrends(t, tc.batches, tc.fail); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: %d flags, single messages gave %d\n got %v\nwant %v", tc.name, len(got), len(want), got, want)
+		}
+	}
+
+	// Undecodable messages are skipped, the rest of the batch counts.
+	sink := &memFlags{flags: map[string]schema.Flag{}}
+	w, _ := NewTrends(TrendOptions{Config: trends.DefaultConfig(), Sink: sink}, slog.New(slog.DiscardHandler))
+	bad := []kafka.Message{{Value: []byte("\x00\x07")}, packed[0][0], {Value: []byte("{")}}
+	if err := w.Handle(context.Background(), bad); err != nil {
+		t.Fatal(err)
+	}
+	if st := w.det.Stats(); st.Events != 150 {
+		t.Fatalf("counted %d events, want the packed message's 150", st.Events)
+	}
 }

@@ -1,9 +1,10 @@
 // Package worker is the analyzer stage: it consumes trendwatch.posts as a
 // consumer group member, enriches each post (language, topic keys, fact
-// matches), writes the batch to ClickHouse, emits alerts and topic events,
-// and only then lets the consumer commit the batch's offsets. A crash at any
-// point redelivers the batch; stable post ids and idempotent sinks make the
-// second delivery harmless.
+// matches), then writes the batch to ClickHouse while it emits alerts and
+// topic events (concurrently), and only once all three succeeded lets the
+// consumer commit the batch's offsets. A crash or failure at any point
+// redelivers the batch; stable post ids, alert keys and idempotent sinks
+// make the second delivery harmless.
 package worker
 
 import (
@@ -97,6 +98,9 @@ type Options struct {
 type Worker struct {
 	opts Options
 	log  *slog.Logger
+
+	mu    sync.Mutex
+	retry retryState // of the last batch, if it failed
 }
 
 // New checks opts and returns a worker.
@@ -131,16 +135,39 @@ func (w *Worker) Run(ctx context.Context) error {
 
 // Handle processes one batch; exported for tests and benchmarks that drive
 // the worker without a broker.
+//
+// The ClickHouse write, the alerts and the topic events go out
+// concurrently: alerts reach the alerter without waiting for ClickHouse,
+// and the batch takes the slowest of the three rather than their sum. All
+// three must succeed before Handle returns nil and the offsets are
+// committed; on any failure the batch is redelivered, which alert keys
+// (fact, post), idempotent post rows and the trend detector's per-key
+// (time, post id) order make harmless. While the consumer offers the same
+// batch again after a failure, the parts that already succeeded are not
+// repeated, so an outage of one sink does not replay the others every few
+// seconds.
 func (w *Worker) Handle(ctx context.Context, batch []kafka.Message) error {
+	id := batchIDOf(batch)
+	w.mu.Lock()
+	var done parts
+	if w.retry.id == id {
+		done = w.retry.done
+	}
+	w.retry = retryState{}
+	w.mu.Unlock()
+
 	posts := make([]schema.Post, 0, len(batch))
 	seen := make(map[string]bool, len(batch))
 	for _, m := range batch {
 		p, err := schema.DecodePost(m.Value)
 		if err != nil {
-			if err := w.opts.Outbox.DeadLetter(ctx, "analyze", m, err.Error()); err != nil {
-				return fmt.Errorf("cannot dead-letter bad post at %s/%d@%d: %w", m.Topic, m.Partition, m.Offset, err)
+			if done&partDead == 0 {
+				if err := w.opts.Outbox.DeadLetter(ctx, "analyze", m, err.Error()); err != nil {
+					w.failed(id, done)
+					return fmt.Errorf("cannot dead-letter bad post at %s/%d@%d: %w", m.Topic, m.Partition, m.Offset, err)
+				}
+				postsRejected.WithLabelValues("decode").Inc()
 			}
-			postsRejected.WithLabelValues("decode").Inc()
 			continue
 		}
 		if seen[p.ID] { // the same post twice in one batch: store once
@@ -149,6 +176,7 @@ func (w *Worker) Handle(ctx context.Context, batch []kafka.Message) error {
 		seen[p.ID] = true
 		posts = append(posts, p)
 	}
+	done |= partDead
 	if len(posts) == 0 {
 		return nil
 	}
@@ -157,37 +185,122 @@ func (w *Worker) Handle(ctx context.Context, batch []kafka.Message) error {
 	analyzed := w.enrich(posts)
 	enrichSeconds.Observe(time.Since(start).Seconds())
 
-	start = time.Now()
-	if err := w.opts.Sink.WriteAnalyzed(ctx, analyzed); err != nil {
-		return fmt.Errorf("cannot store %d posts: %w", len(analyzed), err)
-	}
-	sinkSeconds.Observe(time.Since(start).Seconds())
-
 	now := w.opts.Now().UTC()
 	var alerts []schema.Alert
 	var events []schema.TopicEvent
 	for i := range analyzed {
 		a := &analyzed[i]
-		matchesFound.Add(float64(len(a.Matches)))
 		for _, m := range w.opts.Enricher.Alerting(a) {
 			alerts = append(alerts, w.alert(a, m, now))
 		}
 		for _, t := range a.Topics {
 			events = append(events, schema.TopicEvent{Topic: t, PostID: a.ID, Author: a.Author, Source: a.Source, Platform: a.Platform, Lang: a.Lang, Time: a.Published})
 		}
+	}
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex // guards errs and done while the parts run
+	var errs []error
+	skip := done
+	run := func(part parts, f func() error) {
+		if skip&part != 0 {
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := f()
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			done |= part
+		}()
+	}
+	run(partSink, func() error {
+		start := time.Now()
+		if err := w.opts.Sink.WriteAnalyzed(ctx, analyzed); err != nil {
+			return fmt.Errorf("cannot store %d posts: %w", len(analyzed), err)
+		}
+		sinkSeconds.Observe(time.Since(start).Seconds())
+		return nil
+	})
+	run(partAlerts, func() error {
+		if err := w.opts.Outbox.PublishAlerts(ctx, alerts); err != nil {
+			return fmt.Errorf("cannot publish %d alerts: %w", len(alerts), err)
+		}
+		return nil
+	})
+	run(partEvents, func() error {
+		if err := w.opts.Outbox.PublishTopicEvents(ctx, events); err != nil {
+			return fmt.Errorf("cannot publish %d topic events: %w", len(events), err)
+		}
+		return nil
+	})
+	wg.Wait()
+	if len(errs) > 0 {
+		w.failed(id, done)
+		return errors.Join(errs...)
+	}
+
+	for i := range analyzed {
+		a := &analyzed[i]
+		matchesFound.Add(float64(len(a.Matches)))
 		if !a.Fetched.IsZero() {
 			publishLag.Observe(now.Sub(a.Fetched).Seconds())
 		}
 	}
-	if err := w.opts.Outbox.PublishAlerts(ctx, alerts); err != nil {
-		return err
-	}
-	if err := w.opts.Outbox.PublishTopicEvents(ctx, events); err != nil {
-		return err
-	}
 	alertsEmitted.Add(float64(len(alerts)))
 	postsAnalyzed.Add(float64(len(analyzed)))
 	return nil
+}
+
+// parts of a batch's work that a retry of the same batch can skip.
+type parts uint8
+
+const (
+	partDead parts = 1 << iota // undecodable posts dead-lettered
+	partSink
+	partAlerts
+	partEvents
+)
+
+// retryState remembers what succeeded for a batch that failed, until
+// the next Handle call.
+type retryState struct {
+	id   batchID
+	done parts
+}
+
+func (w *Worker) failed(id batchID, done parts) {
+	if !id.ok {
+		return
+	}
+	w.mu.Lock()
+	w.retry = retryState{id: id, done: done}
+	w.mu.Unlock()
+}
+
+// batchID identifies the batch the consumer offers again after a failure:
+// the consumer passes the very same slice, and its first and last
+// positions pin down the messages.
+type batchID struct {
+	ok           bool
+	first        *kafka.Message
+	n            int
+	topic        string
+	part0, partN int
+	offs0, offsN int64
+}
+
+func batchIDOf(batch []kafka.Message) batchID {
+	if len(batch) == 0 {
+		return batchID{}
+	}
+	f, l := &batch[0], &batch[len(batch)-1]
+	return batchID{ok: true, first: f, n: len(batch), topic: f.Topic, part0: f.Partition, partN: l.Partition, offs0: f.Offset, offsN: l.Offset}
 }
 
 func (w *Worker) alert(a *schema.Analyzed, m schema.Match, now time.Time) schema.Alert {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,10 +37,18 @@ func (f fakeEnricher) Fact(id string) (schema.Fact, bool) { x, ok := f.facts[id]
 
 type fakeSink struct {
 	err   error
+	wait  <-chan struct{} // when set, WriteAnalyzed first waits for it
 	posts []schema.Analyzed
 }
 
-func (s *fakeSink) WriteAnalyzed(_ context.Context, ps []schema.Analyzed) error {
+func (s *fakeSink) WriteAnalyzed(ctx context.Context, ps []schema.Analyzed) error {
+	if s.wait != nil {
+		select {
+		case <-s.wait:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	if s.err != nil {
 		return s.err
 	}
@@ -47,21 +56,44 @@ func (s *fakeSink) WriteAnalyzed(_ context.Context, ps []schema.Analyzed) error 
 	return nil
 }
 
+// fakeOutbox records what it was given; its parts run concurrently.
 type fakeOutbox struct {
-	alerts []schema.Alert
-	events []schema.TopicEvent
-	dead   []string
+	mu                  sync.Mutex
+	alertErr, eventErr  error
+	alertCalls, evCalls int
+	alerts              []schema.Alert
+	events              []schema.TopicEvent
+	dead                []string
+	alerted             chan struct{} // closed at the first successful PublishAlerts, when not nil
 }
 
 func (o *fakeOutbox) PublishAlerts(_ context.Context, a []schema.Alert) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.alertCalls++
+	if o.alertErr != nil {
+		return o.alertErr
+	}
 	o.alerts = append(o.alerts, a...)
+	if o.alerted != nil {
+		close(o.alerted)
+		o.alerted = nil
+	}
 	return nil
 }
 func (o *fakeOutbox) PublishTopicEvents(_ context.Context, e []schema.TopicEvent) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.evCalls++
+	if o.eventErr != nil {
+		return o.eventErr
+	}
 	o.events = append(o.events, e...)
 	return nil
 }
 func (o *fakeOutbox) DeadLetter(_ context.Context, stage string, m kafka.Message, reason string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	o.dead = append(o.dead, reason)
 	return nil
 }
@@ -101,15 +133,81 @@ func TestHandle(t *testing.T) {
 		t.Fatalf("topic events = %d, want one per post and topic", len(out.events))
 	}
 
-	// A sink failure is returned (the consumer retries, nothing committed)
-	// and nothing is emitted for the batch.
-	sink.err = errors.New("clickhouse down")
-	out2 := &fakeOutbox{}
-	w.opts.Outbox = out2
-	if err := w.Handle(context.Background(), []kafka.Message{msg(t, p1)}); err == nil {
-		t.Fatal("sink error swallowed")
+}
+
+// TestHandleFailures: a failure of the sink or of either outbox part fails
+// the batch (so it is not committed); the consumer's retry of the same
+// batch redoes only the parts that failed, so in the end each part has
+// happened exactly once; another batch starts afresh.
+func TestHandleFailures(t *testing.T) {
+	now := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
+	down := errors.New("down")
+	for _, tc := range []struct {
+		name                 string
+		sink, alerts, events error
+	}{
+		{"sink", down, nil, nil},
+		{"alerts", nil, down, nil},
+		{"topic events", nil, nil, down},
+		{"sink and topic events", down, nil, down},
+		{"all", down, down, down},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sink, out := &fakeSink{err: tc.sink}, &fakeOutbox{alertErr: tc.alerts, eventErr: tc.events}
+			w, err := New(Options{Enricher: fakeEnricher{}, Sink: sink, Outbox: out, Now: func() time.Time { return now }}, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			batch := []kafka.Message{msg(t, schema.Post{ID: "p1", Text: "match", Published: now}), {Value: []byte("{broken")}, msg(t, schema.Post{ID: "p2", Text: "other", Published: now})}
+			for i := range batch {
+				batch[i].Partition, batch[i].Offset = 1, int64(10+i)
+			}
+			err = w.Handle(context.Background(), batch)
+			if err == nil || !errors.Is(err, down) {
+				t.Fatalf("Handle = %v, want the failure", err)
+			}
+			// The parts that did not fail went out anyway.
+			if (tc.sink == nil) != (len(sink.posts) == 2) || (tc.alerts == nil) != (len(out.alerts) == 1) || (tc.events == nil) != (len(out.events) == 2) {
+				t.Fatalf("after the failure: %d posts stored, %d alerts, %d events", len(sink.posts), len(out.alerts), len(out.events))
+			}
+
+			// Retry of the very batch, everything up again.
+			sink.err, out.alertErr, out.eventErr = nil, nil, nil
+			if err := w.Handle(context.Background(), batch); err != nil {
+				t.Fatal(err)
+			}
+			if len(sink.posts) != 2 || len(out.alerts) != 1 || len(out.events) != 2 || len(out.dead) != 1 {
+				t.Fatalf("after the retry: %d posts stored, %d alerts, %d events, %d dead letters; want each once", len(sink.posts), len(out.alerts), len(out.events), len(out.dead))
+			}
+
+			// A new batch (even with the same posts) is handled in full.
+			again := append([]kafka.Message(nil), batch...)
+			if err := w.Handle(context.Background(), again); err != nil {
+				t.Fatal(err)
+			}
+			if len(sink.posts) != 4 || len(out.alerts) != 2 || len(out.events) != 4 || len(out.dead) != 2 {
+				t.Fatalf("a new batch: %d posts stored, %d alerts, %d events, %d dead letters", len(sink.posts), len(out.alerts), len(out.events), len(out.dead))
+			}
+		})
 	}
-	if len(out2.alerts)+len(out2.events) != 0 {
-		t.Fatal("alerts or events emitted before the posts were stored")
+}
+
+// TestHandleAlertsBeforeStore: alerts go out while the ClickHouse write is
+// still running (serially this sink would wait for the alert forever).
+func TestHandleAlertsBeforeStore(t *testing.T) {
+	now := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
+	alerted := make(chan struct{})
+	sink, out := &fakeSink{wait: alerted}, &fakeOutbox{alerted: alerted}
+	w, err := New(Options{Enricher: fakeEnricher{}, Sink: sink, Outbox: out, Now: func() time.Time { return now }}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := w.Handle(ctx, []kafka.Message{msg(t, schema.Post{ID: "p1", Text: "match", Published: now})}); err != nil {
+		t.Fatalf("Handle = %v: the sink never saw the alert published", err)
+	}
+	if len(sink.posts) != 1 || len(out.alerts) != 1 {
+		t.Fatalf("%d posts stored, %d alerts", len(sink.posts), len(out.alerts))
 	}
 }

@@ -25,10 +25,11 @@ type config struct {
 	LogLevel  string
 	LogFormat string
 
-	KafkaBrokers     string
-	KafkaPartitions  int
-	KafkaReplication int
-	KafkaTopicPrefix string
+	KafkaBrokers      string
+	KafkaPartitions   int
+	KafkaReplication  int
+	KafkaTopicPrefix  string
+	SingleTopicEvents bool
 
 	ClickHouseAddr     string
 	ClickHouseDatabase string
@@ -102,6 +103,7 @@ func bindConfig(fs *flag.FlagSet) *config {
 	fs.IntVar(&c.KafkaPartitions, "kafka-partitions", 6, "partitions for topics trendwatch creates")
 	fs.IntVar(&c.KafkaReplication, "kafka-replication", 1, "replication factor for topics trendwatch creates")
 	fs.StringVar(&c.KafkaTopicPrefix, "kafka-topic-prefix", "", "prefix of every topic name, for several deployments on one cluster")
+	fs.BoolVar(&c.SingleTopicEvents, "single-topic-events", false, "publish one JSON message per topic event, readable by builds before packed topic events (first step of an upgrade)")
 
 	fs.StringVar(&c.ClickHouseAddr, "clickhouse-addr", "", "ClickHouse native-protocol address host:port; empty in run supervises a local server")
 	fs.StringVar(&c.ClickHouseDatabase, "clickhouse-database", "trendwatch", "ClickHouse database")
@@ -313,7 +315,7 @@ func splitList(s string) []string {
 func parseThresholds(s string) (map[string]float64, error) { return policy.ParseThresholds(s) }
 
 func (c *config) busConfig(brokers []string) bus.Config {
-	return bus.Config{Brokers: brokers, Partitions: c.KafkaPartitions, ReplicationFactor: c.KafkaReplication, ClientID: "trendwatch", TopicPrefix: c.KafkaTopicPrefix}
+	return bus.Config{Brokers: brokers, Partitions: c.KafkaPartitions, ReplicationFactor: c.KafkaReplication, ClientID: "trendwatch", TopicPrefix: c.KafkaTopicPrefix, SingleTopicEvents: c.SingleTopicEvents}
 }
 
 func (c *config) logger(stderr io.Writer) *slog.Logger {
