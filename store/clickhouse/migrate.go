@@ -133,7 +133,16 @@ func (s *Store) migrate(ctx context.Context, migs []Migration) error {
 			continue
 		}
 		for i, stmt := range m.Statements {
+			if done, err := s.columnDropped(ctx, stmt); err != nil {
+				return fmt.Errorf("migration %03d_%s statement %d: %w", m.Version, m.Name, i+1, err)
+			} else if done {
+				continue
+			}
 			if err := s.conn.Exec(ctx, stmt); err != nil {
+				// A concurrent Migrate may have dropped the column first.
+				if done, cerr := s.columnDropped(ctx, stmt); cerr == nil && done {
+					continue
+				}
 				return fmt.Errorf("migration %03d_%s statement %d: %w", m.Version, m.Name, i+1, err)
 			}
 		}
@@ -151,6 +160,23 @@ func (s *Store) migrate(ctx context.Context, migs []Migration) error {
 		s.logger.Info("applied migration", slog.Int("version", m.Version), slog.String("name", m.Name))
 	}
 	return nil
+}
+
+var dropColumnRE = regexp.MustCompile(`(?is)^ALTER\s+TABLE\s+(\w+)\s+DROP\s+COLUMN\s+(\w+)$`)
+
+// columnDropped reports whether stmt drops a column that is already gone,
+// so that a migration interrupted after its DROP COLUMN ran can run again
+// (18.16 has no DROP COLUMN IF EXISTS).
+func (s *Store) columnDropped(ctx context.Context, stmt string) (bool, error) {
+	m := dropColumnRE.FindStringSubmatch(strings.TrimSpace(stmt))
+	if m == nil {
+		return false, nil
+	}
+	var n uint64
+	if err := s.conn.QueryRow(ctx, qColumnExists, s.db, m[1], m[2]).Scan(&n); err != nil {
+		return false, fmt.Errorf("cannot check column %s.%s: %w", m[1], m[2], err)
+	}
+	return n == 0, nil
 }
 
 // SplitStatements splits SQL text into statements at semicolons outside

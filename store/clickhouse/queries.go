@@ -23,12 +23,13 @@ const (
     applied DateTime DEFAULT now()
 ) ENGINE = ReplacingMergeTree()
 ORDER BY version`
+	qColumnExists      = `SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = ?`
 	qAppliedMigrations = `SELECT DISTINCT version FROM schema_migrations ORDER BY version`
 	qRecordMigration   = `INSERT INTO schema_migrations (version, name, checksum)`
 
 	qInsertPosts = `INSERT INTO posts (h, id, source, platform, url, canonical_url, author, lang, title, text,
     published, fetched, likes, shares, replies, topics, fact_ids, ingested)`
-	qInsertTopicPosts = `INSERT INTO topic_posts (topic, minute, post_h, post_id, author, source, domain, platform, lang, ts, ingested)`
+	qInsertTopicPosts = `INSERT INTO topic_posts (topic, minute, post_h, author, source, domain, platform, lang, ts, ingested)`
 	qInsertMatches    = `INSERT INTO matches (post_id, post_h, fact_id, score, verdict, published, detected)`
 	qInsertFacts      = `INSERT INTO facts (id, claim, title, summary, lang, verdict, rating, publisher, url, date, tags,
     translation_langs, translation_texts, updated, deleted, version)`

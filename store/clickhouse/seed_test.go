@@ -72,8 +72,8 @@ FROM (
 			return fmt.Errorf("cannot seed posts %d..%d: %w", off, off+size, err)
 		}
 		chunkWhere := fmt.Sprintf(" WHERE h IN (SELECT cityHash64(concat('s', toString(number + %d))) FROM numbers(%d))", off, size)
-		if err := s.conn.Exec(ctx, `INSERT INTO topic_posts (topic, minute, post_h, post_id, author, source, domain, platform, lang, ts, ingested)
-SELECT tp, toStartOfMinute(published), h, id, author, source, domainWithoutWWW(url), platform, lang, published, ingested
+		if err := s.conn.Exec(ctx, `INSERT INTO topic_posts (topic, minute, post_h, author, source, domain, platform, lang, ts, ingested)
+SELECT tp, toStartOfMinute(published), h, author, source, domainWithoutWWW(url), platform, lang, published, ingested
 FROM posts ARRAY JOIN topics AS tp`+chunkWhere); err != nil {
 			return fmt.Errorf("cannot seed topic rows %d..%d: %w", off, off+size, err)
 		}

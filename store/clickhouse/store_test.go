@@ -654,3 +654,33 @@ func TestSpreadRowAndPostPathsAgree(t *testing.T) {
 		t.Errorf("timeline counted by rows and by posts differ:\n%v\n%v", byTimeline, perTimeline)
 	}
 }
+
+// A migration interrupted after its DROP COLUMN ran (not yet recorded) must
+// run again without failing on the missing column, and the migrated
+// topic_posts must have lost post_id.
+func TestMigrateDropColumnRunsAgain(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	var n uint64
+	if err := s.conn.QueryRow(ctx, qColumnExists, s.db, "topic_posts", "post_id").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("topic_posts.post_id after Migrate: count %d, err %v; want dropped", n, err)
+	}
+	migs := []Migration{
+		{Version: 901, Name: "t", Statements: []string{"CREATE TABLE drop_again (a UInt8, b String) ENGINE = MergeTree() ORDER BY a"}},
+		{Version: 902, Name: "drop", Statements: []string{"ALTER TABLE drop_again DROP COLUMN b"}},
+		// The same statement again, as after a crash between running it and
+		// recording it.
+		{Version: 903, Name: "drop_again", Statements: []string{"alter table drop_again\n  drop column b"}},
+	}
+	if err := s.migrate(ctx, migs); err != nil {
+		t.Fatalf("migrate with a repeated DROP COLUMN: %v", err)
+	}
+	if err := s.conn.QueryRow(ctx, qColumnExists, s.db, "drop_again", "a").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("column a: count %d, err %v; want kept", n, err)
+	}
+	// Other failing statements still fail.
+	bad := []Migration{{Version: 904, Name: "bad", Statements: []string{"ALTER TABLE drop_again MODIFY COLUMN nope String"}}}
+	if err := s.migrate(ctx, bad); err == nil {
+		t.Fatal("a failing ALTER was accepted")
+	}
+}

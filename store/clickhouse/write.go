@@ -203,14 +203,14 @@ func (s *Store) WriteAnalyzed(ctx context.Context, items []schema.Analyzed) erro
 	}
 	// Topic rows: one per (post, distinct topic).
 	var (
-		tTopic, tPostID, tAuthor, tSource, tDomain, tPlatform, tLang = make([]string, 0, topicRows), make([]string, 0, topicRows), make([]string, 0, topicRows), make([]string, 0, topicRows), make([]string, 0, topicRows), make([]string, 0, topicRows), make([]string, 0, topicRows)
+		tTopic, tAuthor, tSource, tDomain, tPlatform, tLang = make([]string, 0, topicRows), make([]string, 0, topicRows), make([]string, 0, topicRows), make([]string, 0, topicRows), make([]string, 0, topicRows), make([]string, 0, topicRows)
 		tMinute, tTS, tIngested                                      = make([]time.Time, 0, topicRows), make([]time.Time, 0, topicRows), make([]time.Time, 0, topicRows)
 		tH                                                           = make([]uint64, 0, topicRows)
 	)
 	for i := range items {
 		minute := published[i].Truncate(time.Minute)
 		for _, topic := range topics[i] {
-			tTopic, tPostID, tAuthor, tSource = append(tTopic, topic), append(tPostID, ids[i]), append(tAuthor, authors[i]), append(tSource, sources[i])
+			tTopic, tAuthor, tSource = append(tTopic, topic), append(tAuthor, authors[i]), append(tSource, sources[i])
 			tDomain, tPlatform, tLang = append(tDomain, domains[i]), append(tPlatform, platforms[i]), append(tLang, langs[i])
 			tMinute, tTS, tIngested, tH = append(tMinute, minute), append(tTS, published[i]), append(tIngested, ingested), append(tH, hs[i])
 		}
@@ -234,7 +234,7 @@ func (s *Store) WriteAnalyzed(ctx context.Context, items []schema.Analyzed) erro
 	inserts := []columns{
 		// topic_posts first: with its two views it is the slowest insert,
 		// so it starts first.
-		{"topic_posts", qInsertTopicPosts, len(tTopic), []any{tTopic, tMinute, tH, tPostID, tAuthor, tSource, tDomain, tPlatform, tLang, tTS, tIngested}},
+		{"topic_posts", qInsertTopicPosts, len(tTopic), []any{tTopic, tMinute, tH, tAuthor, tSource, tDomain, tPlatform, tLang, tTS, tIngested}},
 		{"posts", qInsertPosts, n, []any{hs, ids, sources, platforms, urls, canon, authors, langs, titles, texts,
 			published, fetched, likes, shares, replies, topics, factIDs, ingestedCol}},
 		{"matches", qInsertMatches, len(mPostID), []any{mPostID, mH, mFactID, mScore, mVerdict, mPublished, mDetected}},
