@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sort"
 	"syscall"
 )
@@ -42,6 +43,14 @@ func (u usageError) Unwrap() []error          { return []error{errUsage, u.err} 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 func main() {
+	// An analyzer's heap is mostly its long-lived facts index while every
+	// post makes short-lived garbage: at Go's default (GOGC=100) collection
+	// took ~15% of the analyzer's CPU under load. 200 halves the number of
+	// collections for at most one more index-size of headroom. GOGC and
+	// GOMEMLIMIT in the environment still decide when set.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(runMain(ctx, os.Args[1:], os.Stdout, os.Stderr))
