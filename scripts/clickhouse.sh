@@ -209,7 +209,14 @@ start | stop) lock_state "clickhouse-$port" ;;
 esac
 case ${1:-} in
 start) start; echo "TRENDWATCH_CLICKHOUSE_ADDR=127.0.0.1:$port" ;;
-stop) stop_pid "$pidfile" ClickHouse "${TRENDWATCH_CLICKHOUSE_STOP_TIMEOUT:-30}" "$state/config.xml" ;;
+stop)
+	stop_pid "$pidfile" ClickHouse "${TRENDWATCH_CLICKHOUSE_STOP_TIMEOUT:-30}" "$state/config.xml"
+	# Our data image comes off with the server (start mounts it again), so a
+	# state directory can be removed after stop.
+	if [[ -f $state/data.img ]] && mountpoint -q "$state/data"; then
+		umount "$state/data" || log "cannot unmount $state/data"
+	fi
+	;;
 status) status ;;
 env) echo "export TRENDWATCH_CLICKHOUSE_ADDR=127.0.0.1:$port" ;;
 *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
