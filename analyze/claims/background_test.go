@@ -150,6 +150,35 @@ func TestUpperBound(t *testing.T) {
 	}
 }
 
+// boundBelow must answer as comparing UpperBound with minScore does, also
+// for bounds at and a few ulps around minScore and for minScores where it
+// falls back to the comparison.
+func TestBoundBelow(t *testing.T) {
+	m := EmbeddedModel()
+	r := rand.New(rand.NewPCG(3, 4))
+	x := make([]float64, nFeatures)
+	for round := range 5000 {
+		for i := range x {
+			x[i] = m.Lo[i] + r.Float64()*(m.Hi[i]-m.Lo[i])
+		}
+		ub := m.UpperBound(x, midKnown[:])
+		var minScore float64
+		switch round % 4 {
+		case 0:
+			minScore = r.Float64()
+		case 1:
+			minScore = []float64{0, 1e-4, 0.3, 0.5, 0.999, 1}[r.IntN(6)]
+		default:
+			// At the bound, give or take a few ulps.
+			minScore = math.Float64frombits(math.Float64bits(ub) + uint64(r.IntN(9)) - 4)
+		}
+		want := ub < minScore
+		if got := m.boundBelow(x, midKnown[:], minScore, newCutoff(minScore)); got != want {
+			t.Fatalf("minScore %v bound %v: boundBelow %v, want %v", minScore, ub, got, want)
+		}
+	}
+}
+
 // With MinScore the results must be exactly those without it that reach
 // MinScore: pruning may only skip work, never change an answer.
 func TestMinScorePruningIsExact(t *testing.T) {

@@ -8,8 +8,10 @@
 //  1. BM25F over three fields of each fact (claim + translations, title,
 //     summary + tags) on the terms of analyze/text (stems; Vietnamese
 //     syllables with and without diacritics plus syllable bigrams),
-//     term-at-a-time over compact postings into pooled accumulators, the
-//     best Options.Candidates (default 40) kept by a bounded heap.
+//     term-at-a-time over compact postings into pooled accumulators (the
+//     length norms and idfs come from tables cached per index version),
+//     the best Options.Candidates (default 40) selected by bucketing
+//     their scores.
 //  2. A logistic-regression re-ranker over 22 features of each candidate:
 //     BM25F total, normalised by the post's own weight, and per field;
 //     idf-weighted share of the post's terms the fact contains; phrase

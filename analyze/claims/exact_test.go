@@ -13,7 +13,7 @@ import (
 // TestDistinctTerms checks distinctTerms against sorting and counting the
 // tokens as strings: term order decides float summation order, so it must
 // be exactly the string order, including terms sharing long prefixes,
-// zero bytes and more than 256 distinct terms.
+// zero bytes, any first byte and more than 256 distinct terms.
 func TestDistinctTerms(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	alpha := []string{"a", "b", "\x00", "_", "ng", "\xc3\xa0", "z"}
@@ -25,6 +25,10 @@ func TestDistinctTerms(t *testing.T) {
 		toks := make([]string, n)
 		for i := range toks {
 			var b strings.Builder
+			if round%3 == 1 {
+				// Any first byte: sortKeys distributes by it.
+				b.WriteByte(byte(r.IntN(256)))
+			}
 			b.WriteString([]string{"", "nguoi_d", "abcdefg", "abcdefgh"}[r.IntN(4)])
 			for range r.IntN(5) {
 				b.WriteString(alpha[r.IntN(len(alpha))])
@@ -78,28 +82,41 @@ func TestTermDict(t *testing.T) {
 	}
 }
 
-// TestKthSmallest checks the quickselect against sorting, on inputs with
-// many repeats and signed zeros as first-stage scores have.
-func TestKthSmallest(t *testing.T) {
+// TestNthLargest checks the bucketed selection against sorting, on inputs
+// with many repeats and signed zeros as first-stage scores have, scores
+// ulps apart and scores spanning many orders of magnitude.
+func TestNthLargest(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for round := range 2000 {
 		n := 1 + r.IntN(60)
+		if round%10 == 0 {
+			n = 1 + r.IntN(3000) // more than the buckets
+		}
 		a := make([]float32, n)
 		for i := range a {
-			switch r.IntN(4) {
+			switch r.IntN(6) {
 			case 0:
 				a[i] = float32(r.IntN(3))
 			case 1:
 				a[i] = float32(math.Copysign(0, -1))
+			case 2:
+				a[i] = math.Float32frombits(math.Float32bits(1) + uint32(r.IntN(4)))
+			case 3:
+				a[i] = float32(math.Exp(r.NormFloat64() * 20))
 			default:
 				a[i] = r.Float32()*10 - 2
 			}
 		}
 		want := slices.Clone(a)
 		slices.Sort(want)
-		k := r.IntN(n)
-		if got := kthSmallest(slices.Clone(a), k); got != want[k] {
-			t.Fatalf("round %d: kthSmallest(%v, %d) = %v, want %v", round, a, k, got, want[k])
+		h := make([]hit, n)
+		for i, v := range a {
+			h[i] = hit{s: v, d: int32(i)}
+		}
+		k := 1 + r.IntN(n)
+		got, _ := nthLargest(h, k, nil)
+		if got != want[n-k] {
+			t.Fatalf("round %d: nthLargest(%v, %d) = %v, want %v", round, a, k, got, want[n-k])
 		}
 	}
 }
@@ -136,4 +153,90 @@ func TestGramHashes(t *testing.T) {
 			t.Errorf("gramHashes(%q) = %v, want %v", s, got, want)
 		}
 	}
+}
+
+// TestSeekPosting checks the galloping search against a linear scan.
+func TestSeekPosting(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for round := range 500 {
+		var ps []posting
+		d := int32(0)
+		for range r.IntN(300) {
+			d += 1 + int32(r.IntN(5))
+			ps = append(ps, posting{doc: d})
+		}
+		from := 0
+		for doc := int32(0); doc < d+3; doc += 1 + int32(r.IntN(4)) {
+			want := from
+			for want < len(ps) && ps[want].doc < doc {
+				want++
+			}
+			if got := seekPosting(ps, from, doc); got != want {
+				t.Fatalf("round %d: seekPosting(from %d, doc %d) = %d, want %d", round, from, doc, got, want)
+			}
+			from = want
+		}
+	}
+}
+
+// The per-version norm and idf tables must give exactly the results of
+// computing per hit, and must not outlive the index version they were
+// built at (every Upsert and Delete changes average lengths and df).
+func TestDerivedTablesExact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("indexes 15k facts")
+	}
+	facts := factsAt(t, 15000) // enough for terms past frequentFloor: late terms
+	posts := streamPosts(t)[:400]
+	ix := NewIndex(Options{})
+	for _, f := range facts {
+		ix.Upsert(f)
+	}
+	run := func(tables bool) [][]Result {
+		var out [][]Result
+		for _, p := range posts {
+			if tables {
+				// Build on the next post.
+				ix.normMisses.Store(1 << 40)
+				for i := range ix.idfMisses {
+					ix.idfMisses[i].Store(1 << 40)
+				}
+			} else {
+				ix.norms.Store(nil)
+				ix.normMisses.Store(-1 << 40)
+				for i := range ix.idfs {
+					ix.idfs[i].Store(nil)
+					ix.idfMisses[i].Store(-1 << 40)
+				}
+			}
+			out = append(out, ix.MatchDoc(text.Analyze(p, ""), 10))
+		}
+		return out
+	}
+	// Each check starts with the tables of the previous version, if any.
+	check := func(stage string) {
+		got := run(true)
+		if nt := ix.norms.Load(); nt == nil || nt.version != ix.version {
+			t.Fatalf("%s: norm table not built for version %d", stage, ix.version)
+		}
+		want := run(false)
+		for i := range want {
+			if !slices.Equal(got[i], want[i]) {
+				t.Fatalf("%s: post %d with tables %+v, without %+v", stage, i, got[i], want[i])
+			}
+		}
+		run(true) // tables of this version for the next stage
+	}
+	check("built")
+	ix.Delete(facts[9].ID)
+	if nt := ix.norms.Load(); nt.version == ix.version {
+		t.Fatal("norm table current after Delete")
+	}
+	ix.normMisses.Store(0)
+	if ix.normsFor(&[nFields]float64{1, 1, 1}) != nil {
+		t.Fatal("stale norm table rebuilt on the first post")
+	}
+	check("after Delete")
+	ix.Upsert(facts[9])
+	check("after Upsert")
 }

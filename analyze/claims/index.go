@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -92,6 +93,9 @@ const (
 type factSets struct {
 	h   []uint32
 	end [nSets]uint32 // end of set i in h; set i starts at end[i-1]
+	// claimLen is the claim_len feature, log1p of the claim set's size,
+	// computed once here rather than per candidate and post.
+	claimLen float64
 }
 
 func (s *factSets) set(i int) []uint32 {
@@ -120,6 +124,7 @@ func newFactSets(sets [nSets][]uint32) factSets {
 		fs.h = append(fs.h, s...)
 		fs.end[i] = uint32(len(fs.h))
 	}
+	fs.claimLen = math.Log1p(float64(fs.len(setClaim)))
 	return fs
 }
 
@@ -155,6 +160,15 @@ type Index struct {
 	dead     int
 	totalLen [nFields]float64
 	langs    map[string]int
+	// version counts changes (Upsert, Delete); derived tables built under
+	// the read lock record the version they were built at.
+	version uint64
+
+	norms      atomic.Pointer[normTable]
+	normMisses atomic.Int64 // posts matched since norms went stale
+	// idfs per statistics variant (stats.li+1).
+	idfs      [nBgLangs + 1]atomic.Pointer[idfTable]
+	idfMisses [nBgLangs + 1]atomic.Int64
 
 	pool sync.Pool // *scratch
 }
@@ -325,6 +339,7 @@ func (ix *Index) Upsert(f schema.Fact) {
 	}
 	ix.live++
 	ix.langs[p.lang]++
+	ix.version++
 }
 
 // Delete removes the fact with id, if present.
@@ -348,6 +363,7 @@ func (ix *Index) deleteLocked(id string) {
 	}
 	ix.live--
 	ix.dead++
+	ix.version++
 	ix.langs[fc.lang]--
 	// df counts live documents only; postings of dead ones are skipped and
 	// dropped at the next compaction.

@@ -200,8 +200,7 @@ func distinctTerms(tokens []string, sorted []string, counts []int32, hashes []ui
 		}
 		keys[i] = k<<8 | uint64(i)
 	}
-	ks := keys[:n]
-	slices.Sort(ks)
+	ks := sortKeys(keys[:n])
 	for i := 0; i < n; {
 		j := i + 1
 		for j < n && ks[j]>>8 == ks[i]>>8 {
@@ -222,6 +221,49 @@ func distinctTerms(tokens []string, sorted []string, counts []int32, hashes []ui
 	}
 	return sorted, counts, hashes
 }
+
+// sortKeys sorts distinctTerms' keys (at most maxFastTerms) and returns
+// them. Keys are distributed by their top byte, a term's first byte, then
+// an insertion sort puts each run in order: a post's terms spread over a
+// few dozen first letters, so this costs a fraction of a comparison sort,
+// which mispredicted about every other comparison. A post whose terms
+// crowd under a few first bytes is sorted by comparison.
+func sortKeys(ks []uint64) []uint64 {
+	var start [257]uint16
+	for _, k := range ks {
+		start[k>>56+1]++
+	}
+	for b := 1; b < len(start); b++ {
+		if start[b] > maxBucket {
+			slices.Sort(ks)
+			return ks
+		}
+		start[b] += start[b-1]
+	}
+	var tmp [maxFastTerms]uint64
+	out := tmp[:len(ks)]
+	for _, k := range ks {
+		b := k >> 56
+		out[start[b]] = k
+		start[b]++
+	}
+	// Runs are already in order of one another: elements move only within
+	// their run.
+	for i := 1; i < len(out); i++ {
+		k := out[i]
+		j := i
+		for ; j > 0 && out[j-1] > k; j-- {
+			out[j] = out[j-1]
+		}
+		out[j] = k
+	}
+	copy(ks, out)
+	return ks
+}
+
+// maxBucket bounds the terms sortKeys insertion-sorts under one first
+// byte.
+const maxBucket = 48
 
 // maxFastTerms bounds the posts distinctTerms handles on the stack: a
 // distinct term's index must fit a key's low byte.
@@ -394,6 +436,36 @@ func (st *stats) idf(df float64) float64 {
 	return math.Log(1 + (st.n-df+0.5)/(df+0.5))
 }
 
+// idfTable holds every term's idf for one statistics variant at one index
+// version: a post's known terms then cost one load each instead of two
+// loads and a logarithm.
+type idfTable struct {
+	version uint64
+	n       float64
+	idf     []float64 // by term id
+}
+
+// idfsFor returns st's idf table for the current version, or nil while
+// rebuilding does not pay yet (as normsFor: once 1/64 as many posts as
+// terms have been matched since it went stale). The caller holds the read
+// lock.
+func (ix *Index) idfsFor(st *stats) []float64 {
+	v := st.li + 1
+	if t := ix.idfs[v].Load(); t != nil && t.version == ix.version && t.n == st.n {
+		return t.idf
+	}
+	if ix.idfMisses[v].Add(1) <= int64(len(ix.df)/64) {
+		return nil
+	}
+	t := &idfTable{version: ix.version, n: st.n, idf: make([]float64, len(ix.df))}
+	for id := range t.idf {
+		t.idf[id] = st.idf(st.dfOf(int32(id)))
+	}
+	ix.idfs[v].Store(t)
+	ix.idfMisses[v].Store(0)
+	return t.idf
+}
+
 // dfOf returns the mixed (background + live) document frequency of term
 // id.
 func (st *stats) dfOf(id int32) float64 {
@@ -428,6 +500,7 @@ func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) 
 		}
 	}()
 	st := ix.statsFor(q.doc.Lang)
+	nt := ix.normsFor(&st.avg)
 	// Terms in more than frequentShare of the facts do not choose the
 	// candidates: their postings are most of the work and their idf is low.
 	// They still score every candidate exactly, looked up per candidate.
@@ -444,12 +517,17 @@ func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) 
 	}
 	sc.ids = ids
 	idf0 := st.idf(0) // every unknown term's
+	idfs := ix.idfsFor(&st)
 	for i := range q.sorted {
 		id := ids[i]
 		ok := id >= 0
 		idf := idf0
 		if ok {
-			idf = st.idf(st.dfOf(id))
+			if idfs != nil {
+				idf = idfs[id]
+			} else {
+				idf = st.idf(st.dfOf(id))
+			}
 		}
 		qw := idf * (1 + logCount(q.counts[i]))
 		totalW += qw
@@ -460,27 +538,18 @@ func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) 
 			late = append(late, qterm{id, qw})
 			continue
 		}
-		ix.scorePostings(sc, id, qw, &st.avg)
+		ix.scorePostings(sc, nt, id, qw, &st.avg)
 	}
 	if len(sc.touched) == 0 && len(late) > 0 {
 		// Only frequent terms matched: let them choose after all.
 		for _, lt := range late {
-			ix.scorePostings(sc, lt.id, lt.w, &st.avg)
+			ix.scorePostings(sc, nt, lt.id, lt.w, &st.avg)
 		}
 		late = nil
 	}
 	cands := ix.topLocked(sc, n)
 	if len(late) > 0 {
-		for i := range cands {
-			d := cands[i].doc
-			a := &sc.acc[d]
-			for _, lt := range late {
-				if p := findPosting(ix.post[lt.id], d); p != nil {
-					addPosting(a, p, &ix.meta[d], lt.w, &st.avg)
-				}
-			}
-			cands[i].bm25 = float64(a[accTotal])
-		}
+		ix.addLate(sc, cands, late, nt, &st.avg)
 	}
 	if len(cands) == 0 {
 		return cands
@@ -488,11 +557,14 @@ func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) 
 	var sigTotal float64
 	for _, t := range q.sig {
 		id, ok := ix.dict.lookup(t, hash32(seedTerm, t))
-		df := 0.0
+		idf := idf0
 		if ok {
-			df = st.dfOf(id)
+			if idfs != nil {
+				idf = idfs[id]
+			} else {
+				idf = st.idf(st.dfOf(id))
+			}
 		}
-		idf := st.idf(df)
 		sigTotal += idf
 		if !ok || ix.df[id] <= 0 {
 			continue
@@ -523,7 +595,7 @@ func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) 
 			x[17] = 1
 		}
 		x[18] = qlen
-		x[19] = math.Log1p(float64(ix.sets[c.doc].len(setClaim)))
+		x[19] = ix.sets[c.doc].claimLen
 		if q.doc.Lang == text.LangVI {
 			// Vietnamese terms (syllables, both spellings, bigrams) give
 			// other feature scales than English stems.
@@ -592,9 +664,10 @@ func (ix *Index) prune(cands []candidate, known *[nFeatures]bool, minScore float
 		return cands
 	}
 	// In place and by pointer: a candidate is 200 bytes.
+	cut := newCutoff(minScore)
 	w := 0
 	for i := range cands {
-		if ix.model.UpperBound(cands[i].feats[:], known[:]) < minScore {
+		if ix.model.boundBelow(cands[i].feats[:], known[:], minScore, cut) {
 			continue
 		}
 		if w != i {
@@ -605,20 +678,82 @@ func (ix *Index) prune(cands []candidate, known *[nFeatures]bool, minScore float
 	return cands[:w]
 }
 
-// scorePostings adds term id's BM25F contributions to every live document
-// in its postings.
-func (ix *Index) scorePostings(sc *scratch, id int32, qw float64, avg *[nFields]float64) {
-	for i := range ix.post[id] {
-		p := &ix.post[id][i]
-		m := &ix.meta[p.doc]
+// normTable holds, for every document at one index version, the BM25
+// norm of a term occurring once in each field: 1/lenNorm. Nearly every
+// posting has tf 1 in its fields, so the posting loop then divides once
+// per field where it divided twice, and reads 24 bytes per hit. Dead
+// documents have a negative first entry.
+type normTable struct {
+	version uint64
+	inv     [][nFields]float64
+}
+
+// lenNorm is BM25's length normaliser of a document's field f:
+// 1 - b + b·len/avg.
+func lenNorm(m *docMeta, avg *[nFields]float64, f int) float64 {
+	return 1 - fieldB[f] + fieldB[f]*float64(m.fieldLen[f])/avg[f]
+}
+
+// normsFor returns the norms for the current version, or nil when they
+// are stale and rebuilding does not pay yet. Every Upsert and Delete
+// changes the average lengths, so the table is rebuilt — one pass over
+// the documents — only once 1/64 as many posts as documents have been
+// matched since it went stale: a bulk load interleaved with matching does
+// not rebuild per post. The caller holds the read lock; concurrent
+// builders build the same table.
+func (ix *Index) normsFor(avg *[nFields]float64) *normTable {
+	if t := ix.norms.Load(); t != nil && t.version == ix.version {
+		return t
+	}
+	if ix.normMisses.Add(1) <= int64(len(ix.meta)/64) {
+		return nil
+	}
+	t := &normTable{version: ix.version, inv: make([][nFields]float64, len(ix.meta))}
+	for d := range ix.meta {
+		m := &ix.meta[d]
 		if !m.alive {
+			t.inv[d][0] = -1
+			continue
+		}
+		for f := range nFields {
+			t.inv[d][f] = 1 / lenNorm(m, avg, f)
+		}
+	}
+	ix.norms.Store(t)
+	ix.normMisses.Store(0)
+	return t
+}
+
+// scorePostings adds term id's BM25F contributions to every live document
+// in its postings; nt may be nil (norms computed per hit).
+func (ix *Index) scorePostings(sc *scratch, nt *normTable, id int32, qw float64, avg *[nFields]float64) {
+	ps := ix.post[id]
+	if nt == nil {
+		for i := range ps {
+			p := &ps[i]
+			m := &ix.meta[p.doc]
+			if !m.alive {
+				continue
+			}
+			a := &sc.acc[p.doc]
+			if a[accTotal] == 0 {
+				sc.touched = append(sc.touched, p.doc)
+			}
+			addPosting(a, p, nil, m, qw, avg)
+		}
+		return
+	}
+	for i := range ps {
+		p := &ps[i]
+		inv := &nt.inv[p.doc]
+		if inv[0] < 0 {
 			continue
 		}
 		a := &sc.acc[p.doc]
 		if a[accTotal] == 0 {
 			sc.touched = append(sc.touched, p.doc)
 		}
-		addPosting(a, p, m, qw, avg)
+		addPostingInv(a, p, inv, &ix.meta[p.doc], qw, avg)
 	}
 }
 
@@ -631,10 +766,10 @@ type hit struct {
 
 // topLocked selects the n best touched documents: highest BM25F first,
 // ties to the smaller fact id, so the selection is deterministic. The
-// n-th best score is found by quickselect on the scores alone; only
-// documents tied at it compare fact ids, which sit in cold memory (a
-// bounded heap compared them on every tie along the way, and the
-// synthetic and near-duplicate facts tie often).
+// n-th best score is found on the scores alone; only documents tied at it
+// compare fact ids, which sit in cold memory (a bounded heap of hits
+// compared them on every tie along the way, and the synthetic and
+// near-duplicate facts tie often).
 func (ix *Index) topLocked(sc *scratch, n int) []candidate {
 	h := sc.heap[:0]
 	for _, d := range sc.touched {
@@ -642,11 +777,8 @@ func (ix *Index) topLocked(sc *scratch, n int) []candidate {
 	}
 	sc.heap = h
 	if len(h) > n {
-		sc.scores = sc.scores[:0]
-		for _, x := range h {
-			sc.scores = append(sc.scores, x.s)
-		}
-		th := kthSmallest(sc.scores, len(h)-n) // the n-th largest
+		var th float32
+		th, sc.scores = nthLargest(h, n, sc.scores[:0])
 		w := 0
 		ties := sc.ties[:0]
 		for _, x := range h { // compacts in place: w never passes the reader
@@ -676,37 +808,42 @@ func (ix *Index) topLocked(sc *scratch, n int) []candidate {
 	return cands
 }
 
-// kthSmallest returns the k-th smallest (0-based) of a, reordering a:
-// Hoare's selection with a median-of-three pivot.
-func kthSmallest(a []float32, k int) float32 {
-	lo, hi := 0, len(a)-1
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		p := max(min(a[lo], a[mid]), min(max(a[lo], a[mid]), a[hi]))
-		i, j := lo, hi
-		for i <= j {
-			for a[i] < p {
-				i++
-			}
-			for a[j] > p {
-				j--
-			}
-			if i <= j {
-				a[i], a[j] = a[j], a[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case k <= j:
-			hi = j
-		case k >= i:
-			lo = i
-		default:
-			return a[k]
+// nthLargest returns the n-th largest score of h (1 ≤ n ≤ len(h)),
+// counting repeats, and buf's grown storage for reuse. The scores are
+// counted into 256 buckets spaced evenly between the least and the
+// greatest (the bucket index is monotone in the score, so the n-th
+// largest lies in the bucket where the count from the top reaches n);
+// only that bucket's scores are sorted. Each pass is a well-predicted
+// loop, where quickselect's partitioning and a bounded heap's sifting
+// mispredicted a branch about every other comparison.
+func nthLargest(h []hit, n int, buf []float32) (float32, []float32) {
+	lo, hi := h[0].s, h[0].s
+	for _, x := range h[1:] {
+		lo, hi = min(lo, x.s), max(hi, x.s)
+	}
+	if !(hi > lo) { // all equal
+		return hi, buf
+	}
+	const nb = 256
+	scale := float32(nb-1) / (hi - lo)
+	bucket := func(s float32) int { return min(int((s-lo)*scale), nb-1) }
+	var cnt [nb]int32
+	for _, x := range h {
+		cnt[bucket(x.s)]++
+	}
+	b, above := nb-1, 0
+	for above+int(cnt[b]) < n {
+		above += int(cnt[b])
+		b--
+	}
+	buf = buf[:0]
+	for _, x := range h {
+		if bucket(x.s) == b {
+			buf = append(buf, x.s)
 		}
 	}
-	return a[lo]
+	slices.Sort(buf)
+	return buf[len(buf)-(n-above)], buf
 }
 
 // Candidate selection skips terms in more than frequentShare of the facts
@@ -719,19 +856,135 @@ const (
 	frequentFloor = 1000
 )
 
-// addPosting adds one posting's BM25F and per-field BM25 contributions.
-func addPosting(a *[accLen]float32, p *posting, m *docMeta, qw float64, avg *[nFields]float64) {
+// addPosting adds one posting's BM25F and per-field BM25 contributions;
+// inv, if not nil, is the document's normTable entry, m its metadata
+// (read only for a tf above 1 or without inv).
+func addPosting(a *[accLen]float32, p *posting, inv *[nFields]float64, m *docMeta, qw float64, avg *[nFields]float64) {
 	var tfw float64
 	for f := range nFields {
-		if p.tf[f] == 0 {
+		tf := p.tf[f]
+		if tf == 0 {
 			continue
 		}
-		norm := float64(p.tf[f]) / (1 - fieldB[f] + fieldB[f]*float64(m.fieldLen[f])/avg[f])
+		var norm float64
+		if tf == 1 && inv != nil {
+			norm = inv[f] // = 1 / lenNorm, as computed below
+		} else {
+			norm = float64(tf) / lenNorm(m, avg, f)
+		}
 		a[f] += float32(qw * norm / (bm25K1 + norm)) // per-field BM25 is a feature
 		tfw += fieldWeight[f] * norm
 	}
 	a[accTotal] += float32(qw * tfw / (bm25K1 + tfw))
 	a[accMatched] += float32(qw)
+}
+
+// addPostingInv is addPosting with inv, without a branch per field: the
+// pattern of fields a term occurs in varies from posting to posting, and
+// its mispredictions cost more than the divisions of absent fields. A
+// field with tf 0 adds exactly nothing: its norm is +0, its contribution
+// ±0 (qw may be negative), and sums never are -0 (contributions are not
+// tiny enough to round to zero), so adding it leaves them unchanged.
+// Postings with a tf above 1, 1.5% of those scored, take addPosting.
+func addPostingInv(a *[accLen]float32, p *posting, inv *[nFields]float64, m *docMeta, qw float64, avg *[nFields]float64) {
+	if p.tf[0] > 1 || p.tf[1] > 1 || p.tf[2] > 1 {
+		addPosting(a, p, inv, m, qw, avg)
+		return
+	}
+	n0 := float64(p.tf[0]) * inv[0]
+	n1 := float64(p.tf[1]) * inv[1]
+	n2 := float64(p.tf[2]) * inv[2]
+	a[fClaim] += float32(qw * n0 / (bm25K1 + n0))
+	a[fTitle] += float32(qw * n1 / (bm25K1 + n1))
+	a[fSummary] += float32(qw * n2 / (bm25K1 + n2))
+	// In addPosting's order of summation.
+	tfw := fieldWeight[0] * n0
+	tfw += fieldWeight[1] * n1
+	tfw += fieldWeight[2] * n2
+	a[accTotal] += float32(qw * tfw / (bm25K1 + tfw))
+	a[accMatched] += float32(qw)
+}
+
+// addLate adds the late (frequent) terms' contributions to the
+// candidates. Each term's postings are long, so they are walked once with
+// the candidates in document order, each search galloping on from the
+// last, instead of a binary search from scratch per candidate. Every
+// candidate still receives the terms in their order.
+func (ix *Index) addLate(sc *scratch, cands []candidate, late []qterm, nt *normTable, avg *[nFields]float64) {
+	byDoc := sc.order[:0]
+	for i := range cands {
+		byDoc = append(byDoc, int32(i))
+	}
+	slices.SortFunc(byDoc, func(i, j int32) int { return cmp.Compare(cands[i].doc, cands[j].doc) })
+	sc.order = byDoc[:0]
+	for i := 1; i < len(byDoc); i++ {
+		if cands[byDoc[i]].doc == cands[byDoc[i-1]].doc {
+			// A document touched twice (its sum passed through 0) is a
+			// candidate twice; the per-candidate order keeps its sums.
+			ix.addLateEach(sc, cands, late, nt, avg)
+			return
+		}
+	}
+	for _, lt := range late {
+		ps := ix.post[lt.id]
+		at := 0
+		for _, ci := range byDoc {
+			d := cands[ci].doc
+			if at = seekPosting(ps, at, d); at == len(ps) {
+				break
+			}
+			if p := &ps[at]; p.doc == d {
+				var inv *[nFields]float64
+				if nt != nil {
+					inv = &nt.inv[d]
+				}
+				addPosting(&sc.acc[d], p, inv, &ix.meta[d], lt.w, avg)
+			}
+		}
+	}
+	for i := range cands {
+		cands[i].bm25 = float64(sc.acc[cands[i].doc][accTotal])
+	}
+}
+
+// addLateEach is addLate candidate by candidate, a binary search each.
+func (ix *Index) addLateEach(sc *scratch, cands []candidate, late []qterm, nt *normTable, avg *[nFields]float64) {
+	for i := range cands {
+		d := cands[i].doc
+		var inv *[nFields]float64
+		if nt != nil {
+			inv = &nt.inv[d]
+		}
+		for _, lt := range late {
+			if p := findPosting(ix.post[lt.id], d); p != nil {
+				addPosting(&sc.acc[d], p, inv, &ix.meta[d], lt.w, avg)
+			}
+		}
+		cands[i].bm25 = float64(sc.acc[d][accTotal])
+	}
+}
+
+// seekPosting returns the index of the first posting at or after from
+// whose document is not below doc (len(ps) if none): it gallops from
+// from, then searches the bracketed range.
+func seekPosting(ps []posting, from int, doc int32) int {
+	lo, hi, step := from, from, 1
+	for hi < len(ps) && ps[hi].doc < doc {
+		lo = hi + 1
+		hi += step
+		step <<= 1
+	}
+	hi = min(hi, len(ps))
+	// ps[lo-1].doc < doc (or lo == from); ps[hi].doc >= doc (or hi == len).
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ps[m].doc < doc {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 // findPosting finds doc in a posting list; lists are sorted by document

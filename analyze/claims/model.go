@@ -146,10 +146,20 @@ func (m *Model) Score(x []float64) float64 {
 // is exact for the linear part and walks both branches of a tree split on
 // an unknown feature. A model without ranges cannot bound: it returns 1.
 func (m *Model) UpperBound(x []float64, known []bool) float64 {
-	if len(m.Lo) != len(x) || len(m.scaled) != len(x) {
+	z, ok := m.upperMargin(x, known)
+	if !ok {
 		return 1
 	}
-	z := m.offset
+	return 1 / (1 + math.Exp(-z))
+}
+
+// upperMargin is UpperBound's log-odds; ok is false when the model cannot
+// bound.
+func (m *Model) upperMargin(x []float64, known []bool) (z float64, ok bool) {
+	if len(m.Lo) != len(x) || len(m.scaled) != len(x) {
+		return 0, false
+	}
+	z = m.offset
 	for i, w := range m.scaled {
 		switch {
 		case known[i]:
@@ -163,7 +173,41 @@ func (m *Model) UpperBound(x []float64, known []bool) float64 {
 	for i := range m.Trees {
 		z += m.Trees[i].maxEval(x, known, m.Lo, m.Hi, 0, 0)
 	}
-	return 1 / (1 + math.Exp(-z))
+	return z, true
+}
+
+// boundBelow reports whether UpperBound(x, known) < minScore, deciding by
+// comparing the log-odds with logit(minScore) (cut, from cutoff) when they
+// are far apart and computing the bound only near the cut: the same
+// answer without an exp per candidate.
+func (m *Model) boundBelow(x []float64, known []bool, minScore float64, cut cutoff) bool {
+	if z, ok := m.upperMargin(x, known); ok && cut.ok {
+		if z < cut.lo {
+			return true
+		}
+		if z > cut.hi {
+			return false
+		}
+	}
+	return m.UpperBound(x, known) < minScore
+}
+
+// cutoff brackets logit(minScore) by a margin far wider than the rounding
+// of the logistic function, for minScores where its slope keeps the
+// margin meaningful.
+type cutoff struct {
+	lo, hi float64
+	ok     bool
+}
+
+func newCutoff(minScore float64) cutoff {
+	if !(minScore >= 1e-3 && minScore <= 1-1e-3) {
+		return cutoff{}
+	}
+	// The logistic's slope at the cut is at least 1e-3, so 1e-6 in
+	// log-odds moves the score by ≥1e-9, some 10^7 ulps.
+	l := math.Log(minScore / (1 - minScore))
+	return cutoff{lo: l - 1e-6, hi: l + 1e-6, ok: true}
 }
 
 // setRange records each feature's range over the training rows.
