@@ -204,8 +204,8 @@ func (s *Store) WriteAnalyzed(ctx context.Context, items []schema.Analyzed) erro
 	// Topic rows: one per (post, distinct topic).
 	var (
 		tTopic, tAuthor, tSource, tDomain, tPlatform, tLang = make([]string, 0, topicRows), make([]string, 0, topicRows), make([]string, 0, topicRows), make([]string, 0, topicRows), make([]string, 0, topicRows), make([]string, 0, topicRows)
-		tMinute, tTS, tIngested                                      = make([]time.Time, 0, topicRows), make([]time.Time, 0, topicRows), make([]time.Time, 0, topicRows)
-		tH                                                           = make([]uint64, 0, topicRows)
+		tMinute, tTS, tIngested                             = make([]time.Time, 0, topicRows), make([]time.Time, 0, topicRows), make([]time.Time, 0, topicRows)
+		tH                                                  = make([]uint64, 0, topicRows)
 	)
 	for i := range items {
 		minute := published[i].Truncate(time.Minute)
