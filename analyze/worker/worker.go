@@ -143,60 +143,30 @@ func (w *Worker) Run(ctx context.Context) error {
 // committed; on any failure the batch is redelivered, which alert keys
 // (fact, post), idempotent post rows and the trend detector's per-key
 // (time, post id) order make harmless. While the consumer offers the same
-// batch again after a failure, the parts that already succeeded are not
-// repeated, so an outage of one sink does not replay the others every few
-// seconds.
+// batch again after a failure, neither the enrichment nor the parts that
+// already succeeded are repeated, so an outage of one sink does not replay
+// the others (or re-run the matching) every few seconds.
 func (w *Worker) Handle(ctx context.Context, batch []kafka.Message) error {
 	id := batchIDOf(batch)
 	w.mu.Lock()
 	var done parts
+	var work *batchWork
 	if w.retry.id == id {
-		done = w.retry.done
+		done, work = w.retry.done, w.retry.work
 	}
 	w.retry = retryState{}
 	w.mu.Unlock()
 
-	posts := make([]schema.Post, 0, len(batch))
-	seen := make(map[string]bool, len(batch))
-	for _, m := range batch {
-		p, err := schema.DecodePost(m.Value)
-		if err != nil {
-			if done&partDead == 0 {
-				if err := w.opts.Outbox.DeadLetter(ctx, "analyze", m, err.Error()); err != nil {
-					w.failed(id, done)
-					return fmt.Errorf("cannot dead-letter bad post at %s/%d@%d: %w", m.Topic, m.Partition, m.Offset, err)
-				}
-				postsRejected.WithLabelValues("decode").Inc()
-			}
-			continue
+	if work == nil {
+		var err error
+		if work, err = w.prepare(ctx, batch, id, &done); err != nil {
+			return err
 		}
-		if seen[p.ID] { // the same post twice in one batch: store once
-			continue
-		}
-		seen[p.ID] = true
-		posts = append(posts, p)
-	}
-	done |= partDead
-	if len(posts) == 0 {
-		return nil
-	}
-
-	start := time.Now()
-	analyzed := w.enrich(posts)
-	enrichSeconds.Observe(time.Since(start).Seconds())
-
-	now := w.opts.Now().UTC()
-	var alerts []schema.Alert
-	var events []schema.TopicEvent
-	for i := range analyzed {
-		a := &analyzed[i]
-		for _, m := range w.opts.Enricher.Alerting(a) {
-			alerts = append(alerts, w.alert(a, m, now))
-		}
-		for _, t := range a.Topics {
-			events = append(events, schema.TopicEvent{Topic: t, PostID: a.ID, Author: a.Author, Source: a.Source, Platform: a.Platform, Lang: a.Lang, Time: a.Published})
+		if work == nil { // nothing but undecodable messages
+			return nil
 		}
 	}
+	analyzed, alerts, events, now := work.analyzed, work.alerts, work.events, work.now
 
 	var wg sync.WaitGroup
 	var mu sync.Mutex // guards errs and done while the parts run
@@ -241,7 +211,7 @@ func (w *Worker) Handle(ctx context.Context, batch []kafka.Message) error {
 	})
 	wg.Wait()
 	if len(errs) > 0 {
-		w.failed(id, done)
+		w.failed(id, done, work)
 		return errors.Join(errs...)
 	}
 
@@ -257,6 +227,61 @@ func (w *Worker) Handle(ctx context.Context, batch []kafka.Message) error {
 	return nil
 }
 
+// batchWork is a batch decoded and enriched, kept for a retry of the same
+// batch so that an outage of one sink does not re-run the enrichment (most
+// of the batch's CPU) on every attempt.
+type batchWork struct {
+	analyzed []schema.Analyzed
+	alerts   []schema.Alert
+	events   []schema.TopicEvent
+	now      time.Time
+}
+
+// prepare decodes the batch (dead-lettering what does not decode, unless
+// done says that already happened), drops repeated posts, enriches the rest
+// and derives their alerts and topic events. It returns nil work when no
+// post decoded.
+func (w *Worker) prepare(ctx context.Context, batch []kafka.Message, id batchID, done *parts) (*batchWork, error) {
+	posts := make([]schema.Post, 0, len(batch))
+	seen := make(map[string]bool, len(batch))
+	for _, m := range batch {
+		p, err := schema.DecodePost(m.Value)
+		if err != nil {
+			if *done&partDead == 0 {
+				if err := w.opts.Outbox.DeadLetter(ctx, "analyze", m, err.Error()); err != nil {
+					w.failed(id, *done, nil)
+					return nil, fmt.Errorf("cannot dead-letter bad post at %s/%d@%d: %w", m.Topic, m.Partition, m.Offset, err)
+				}
+				postsRejected.WithLabelValues("decode").Inc()
+			}
+			continue
+		}
+		if seen[p.ID] { // the same post twice in one batch: store once
+			continue
+		}
+		seen[p.ID] = true
+		posts = append(posts, p)
+	}
+	*done |= partDead
+	if len(posts) == 0 {
+		return nil, nil
+	}
+
+	start := time.Now()
+	work := &batchWork{analyzed: w.enrich(posts), now: w.opts.Now().UTC()}
+	enrichSeconds.Observe(time.Since(start).Seconds())
+	for i := range work.analyzed {
+		a := &work.analyzed[i]
+		for _, m := range w.opts.Enricher.Alerting(a) {
+			work.alerts = append(work.alerts, w.alert(a, m, work.now))
+		}
+		for _, t := range a.Topics {
+			work.events = append(work.events, schema.TopicEvent{Topic: t, PostID: a.ID, Author: a.Author, Source: a.Source, Platform: a.Platform, Lang: a.Lang, Time: a.Published})
+		}
+	}
+	return work, nil
+}
+
 // parts of a batch's work that a retry of the same batch can skip.
 type parts uint8
 
@@ -267,19 +292,20 @@ const (
 	partEvents
 )
 
-// retryState remembers what succeeded for a batch that failed, until
-// the next Handle call.
+// retryState remembers, for a batch that failed, what succeeded and the
+// work already done, until the next Handle call.
 type retryState struct {
 	id   batchID
 	done parts
+	work *batchWork
 }
 
-func (w *Worker) failed(id batchID, done parts) {
+func (w *Worker) failed(id batchID, done parts, work *batchWork) {
 	if !id.ok {
 		return
 	}
 	w.mu.Lock()
-	w.retry = retryState{id: id, done: done}
+	w.retry = retryState{id: id, done: done, work: work}
 	w.mu.Unlock()
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -135,10 +136,21 @@ func TestHandle(t *testing.T) {
 
 }
 
+// countingEnricher counts the posts it enriches.
+type countingEnricher struct {
+	fakeEnricher
+	n *atomic.Int64
+}
+
+func (c countingEnricher) Enrich(p schema.Post) schema.Analyzed {
+	c.n.Add(1)
+	return c.fakeEnricher.Enrich(p)
+}
+
 // TestHandleFailures: a failure of the sink or of either outbox part fails
 // the batch (so it is not committed); the consumer's retry of the same
-// batch redoes only the parts that failed, so in the end each part has
-// happened exactly once; another batch starts afresh.
+// batch redoes only the parts that failed, without enriching again, so in
+// the end each part has happened exactly once; another batch starts afresh.
 func TestHandleFailures(t *testing.T) {
 	now := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
 	down := errors.New("down")
@@ -154,7 +166,8 @@ func TestHandleFailures(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sink, out := &fakeSink{err: tc.sink}, &fakeOutbox{alertErr: tc.alerts, eventErr: tc.events}
-			w, err := New(Options{Enricher: fakeEnricher{}, Sink: sink, Outbox: out, Now: func() time.Time { return now }}, slog.New(slog.DiscardHandler))
+			enriched := new(atomic.Int64)
+			w, err := New(Options{Enricher: countingEnricher{n: enriched}, Sink: sink, Outbox: out, Now: func() time.Time { return now }}, slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -179,6 +192,9 @@ func TestHandleFailures(t *testing.T) {
 			if len(sink.posts) != 2 || len(out.alerts) != 1 || len(out.events) != 2 || len(out.dead) != 1 {
 				t.Fatalf("after the retry: %d posts stored, %d alerts, %d events, %d dead letters; want each once", len(sink.posts), len(out.alerts), len(out.events), len(out.dead))
 			}
+			if n := enriched.Load(); n != 2 {
+				t.Fatalf("after the retry: %d posts enriched, want 2 (the retry reuses the work)", n)
+			}
 
 			// A new batch (even with the same posts) is handled in full.
 			again := append([]kafka.Message(nil), batch...)
@@ -187,6 +203,9 @@ func TestHandleFailures(t *testing.T) {
 			}
 			if len(sink.posts) != 4 || len(out.alerts) != 2 || len(out.events) != 4 || len(out.dead) != 2 {
 				t.Fatalf("a new batch: %d posts stored, %d alerts, %d events, %d dead letters", len(sink.posts), len(out.alerts), len(out.events), len(out.dead))
+			}
+			if n := enriched.Load(); n != 4 {
+				t.Fatalf("a new batch: %d posts enriched in all, want 4", n)
 			}
 		})
 	}
