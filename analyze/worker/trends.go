@@ -93,9 +93,9 @@ func (t *Trends) Run(ctx context.Context) error {
 // is counted once: when the flag sink fails, the flags are kept and the
 // consumer's retry of the same batch only writes them. (A batch
 // redelivered after a restart meets a fresh detector. An event the
-// analyzer publishes twice is dropped as late once its key has moved past
-// it; one arriving while its first copy still waits for the watermark is
-// counted twice by the detector today.)
+// analyzer publishes twice is counted once: the detector drops a copy as
+// late once its key has moved past it, and skips one that arrives while
+// the first still waits for the watermark.)
 func (t *Trends) Handle(ctx context.Context, batch []kafka.Message) error {
 	id := batchIDOf(batch)
 	t.mu.Lock()
