@@ -11,9 +11,9 @@ package main
 //  4. take the webhook receiver down for 60 s while alerts are raised.
 //
 // After each: ClickHouse holds exactly the published posts (FINAL,
-// distinct ids, no duplicate row), every hashtag aggregate (the
-// topic_minute uniqExact states, and the store's Trends query the API
-// serves) equals the count computed from what was published, and every
+// distinct ids, no duplicate row), every hashtag aggregate (each topic's
+// Timeline, and the store's Trends query the API serves) equals the count
+// computed from what was published, and every
 // notification key reached the receiver exactly once, none missing.
 
 import (

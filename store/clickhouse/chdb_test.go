@@ -38,7 +38,7 @@ var sampleArgs = func() map[string][]any {
 		"insert_case_events":   {"c1", "e1", ts, "ann", "note", "d"},
 		"count_posts":          nil,
 		"count_posts_uniq":     nil,
-		"trends_top":           trendsArgs(splitHours(start, end), []any{"", "", "", ""}, uint64(1), 20),
+		"trends_top":           {start, end, "", "", "", "", uint64(1), 20},
 		"trends_recent":        {[]any{"#t"}, start, end, "", "", "", ""},
 		"trends_baseline":      {[]any{"#t", "#u"}, base, start, "vi", "vi", "rss", "rss"},
 		"trend_series":         {start, int64(300), []any{"#t"}, start, end, "", "", "", ""},
@@ -71,12 +71,6 @@ var sampleArgs = func() map[string][]any {
 		"count_credentials": nil,
 	}
 }()
-
-// trendsArgs lays out qTrendsTop's arguments: the hours of window, the
-// filter, its minute edges, the filter again, then extra.
-func trendsArgs(window, filter []any, extra ...any) []any {
-	return append(append(append(append(append([]any{}, window[:2]...), filter...), window[2:]...), filter...), extra...)
-}
 
 // allQueries is Queries and AuthQueries together; names must not clash.
 func allQueries(t *testing.T) map[string]string {

@@ -60,26 +60,19 @@ ORDER BY version`
 )`
 	qCountPostsUniq = `SELECT uniqExact(h) FROM posts`
 
-	// Topic windows are ranked from topic_hour for their whole hours and
-	// from topic_minute for the minutes before the first and after the last
-	// whole hour (ranges computed by splitHours).
-	hourRange   = `hour >= toDateTime(?) AND hour < toDateTime(?)`
-	minuteEdges = `((minute >= toDateTime(?) AND minute < toDateTime(?)) OR (minute >= toDateTime(?) AND minute < toDateTime(?)))`
-	langPlat    = ` AND (? = '' OR lang = ?) AND (? = '' OR platform = ?)`
+	langPlat = ` AND (? = '' OR lang = ?) AND (? = '' OR platform = ?)`
 
-	// Trends, step 1: every topic of the window ranked by deliveries, an
-	// upper bound of its distinct posts that is cheap to merge. Grouped by
-	// the topic's cityHash64, not the string: a day holds ~650k topics in
+	// Trends, step 1: every topic of the whole hours covering the window
+	// (coveringHours) ranked by deliveries from topic_hour: an upper bound
+	// of its distinct posts in the window that is cheap to merge. Grouped
+	// by the topic's cityHash64, not the string: a day holds ~650k topics in
 	// ~5M rollup rows, and the fixed-size key cuts the ranking's CPU by
 	// ~28% (two topics sharing a hash, odds ~1e-7 among 2M, would rank as
 	// one).
-	// args: hours x2, lang x2, platform x2, edges x4, lang x2, platform x2, min posts, limit
-	qTrendsTop = `SELECT any(topic) AS t, sumMerge(d) AS upper
-FROM (
-    SELECT topic, deliveries AS d FROM topic_hour WHERE ` + hourRange + langPlat + `
-    UNION ALL
-    SELECT topic, deliveries AS d FROM topic_minute WHERE ` + minuteEdges + langPlat + `
-)
+	// args: hours x2, lang x2, platform x2, min posts, limit
+	qTrendsTop = `SELECT any(topic) AS t, sumMerge(deliveries) AS upper
+FROM topic_hour
+WHERE hour >= toDateTime(?) AND hour < toDateTime(?)` + langPlat + `
 GROUP BY cityHash64(topic)
 HAVING upper >= ?
 ORDER BY upper DESC, t

@@ -108,7 +108,7 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 		candidates = max(10*q.Limit, 200)
 	}
 	filter := []any{q.Lang, q.Lang, q.Platform, q.Platform}
-	out, oneRow, err := s.trendsTop(ctx, splitHours(start, end), filter, q.MinPosts, candidates)
+	out, oneRow, err := s.trendsTop(ctx, start, end, filter, q.MinPosts, candidates)
 	if err != nil {
 		return nil, err
 	}
@@ -212,28 +212,33 @@ func (s *Store) trendSeries(ctx context.Context, query string, args []any, out [
 	return nil
 }
 
-// trendsTop returns the n topics of the window (as splitHours gives it)
-// with the most distinct posts (at least minPosts), most first, then by
-// topic, with exact counts, and the set of those whose posts are one row
-// each in the window (no re-delivered or moved post left unmerged).
+// trendsTop returns the n topics of the window [start, end) with the most
+// distinct posts (at least minPosts), most first, then by topic, with
+// exact counts, and the set of those whose posts are one row each in the
+// window (no re-delivered or moved post left unmerged).
 //
 // Exact distinct counts for every topic of a window are what made Trends
 // slow: a day holds millions of topic rows, each topic a hash set to build.
-// So it ranks all topics by deliveries (their topic rows, re-deliveries
-// included: an upper bound of distinct posts that merges as an integer
-// add), counts exactly only the top m by that bound, and checks that the
-// answer is provably the true top n. A topic left out ranks after the m-th
-// by (bound desc, topic), so its count is at most the m-th bound, and equal
-// only with a later name; when the n-th exact entry beats that, no topic
-// left out can place. Otherwise (heavy re-delivery) it retries with 4m.
-// Without re-deliveries bound and count are equal, so m = n+1 would
-// already prove the answer; the margin of a quarter absorbs a few
-// re-deliveries without a second round, while counting exactly only a
-// little more than n topics (the old 2n margin doubled this step's cost).
-func (s *Store) trendsTop(ctx context.Context, window, filter []any, minPosts, n int) ([]Trend, map[string]bool, error) {
-	m := n + n/4 + 5
+// So it ranks all topics by deliveries over the whole hours covering the
+// window (their topic rows, re-deliveries included: an upper bound of the
+// distinct posts in the window that merges as an integer add), counts
+// exactly only the top m by that bound, and checks that the answer is
+// provably the true top n. A topic left out ranks after the m-th by (bound
+// desc, topic), so its count is at most the m-th bound, and equal only with
+// a later name; when the n-th exact entry beats that, no topic left out can
+// place. Otherwise (heavy re-delivery, or a ragged window whose covering
+// hours hold much more than it) it retries with 4m. The first m scales
+// with how much longer the covering hours are than the window, up to 4x
+// (an hour's window from 12:37 is ranked by 11:00-13:00), so that the
+// usual case needs one round; the margin of a quarter absorbs a few
+// re-deliveries. (The minute rollup that once ranked ragged ends exactly
+// cost more server CPU to write than topic_posts itself; migration 008.)
+func (s *Store) trendsTop(ctx context.Context, start, end int64, filter []any, minPosts, n int) ([]Trend, map[string]bool, error) {
+	hs, he := coveringHours(start, end)
+	stretch := min(float64(he-hs)/float64(end-start), 4) // minutes' windows would list hundreds
+	m := int(math.Ceil(float64(n)*stretch)) + n/4 + 5
 	for {
-		args := append(append(append(append(append([]any{}, window[:2]...), filter...), window[2:]...), filter...), uint64(minPosts), m)
+		args := append(append([]any{hs, he}, filter...), uint64(minPosts), m)
 		rows, err := s.conn.Query(ctx, qTrendsTop, args...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("cannot query trends: %w", err)
@@ -255,8 +260,7 @@ func (s *Store) trendsTop(ctx context.Context, window, filter []any, minPosts, n
 		if len(topics) == 0 {
 			return nil, nil, nil
 		}
-		// The window's bounds are the outer ends of its ranges.
-		args = append([]any{ch.GroupSet{Value: topics}, window[2], window[5]}, filter...)
+		args = append([]any{ch.GroupSet{Value: topics}, start, end}, filter...)
 		erows, err := s.conn.Query(ctx, qTrendsRecent, args...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("cannot query trend counts: %w", err)
@@ -286,7 +290,7 @@ func (s *Store) trendsTop(ctx context.Context, window, filter []any, minPosts, n
 			}
 			return out[i].Topic < out[j].Topic
 		})
-		complete := len(topics) < m // every topic of the window was ranked
+		complete := len(topics) < m // every topic of the covering hours was ranked
 		if complete || len(out) >= n && beats(out[n-1], lastBound, lastTopic) {
 			return out[:min(n, len(out))], oneRow, nil
 		}
@@ -302,17 +306,16 @@ func beats(t Trend, bound uint64, topic string) bool {
 	return c > bound || c == bound && t.Topic <= topic
 }
 
-// splitHours splits the window [start, end) (Unix seconds, whole minutes)
-// into its whole hours and the minutes before and after them, as the
-// arguments of hourRange and minuteEdges: hour start and end, then the two
-// minute ranges. A window without a whole hour is all minutes.
-func splitHours(start, end int64) []any {
-	hs := (start + 3599) / 3600 * 3600 // first whole hour
-	he := end / 3600 * 3600            // end of the last whole hour
-	if hs >= he {
-		return []any{start, start, start, end, end, end}
+// coveringHours returns the whole hours [hs, he) covering the window
+// [start, end) (Unix seconds): every post of the window is in them, so
+// their deliveries bound the window's posts from above.
+func coveringHours(start, end int64) (hs, he int64) {
+	hs = start - ((start%3600)+3600)%3600
+	he = end - ((end%3600)+3600)%3600
+	if he < end {
+		he += 3600
 	}
-	return []any{hs, he, start, hs, he, end}
+	return hs, he
 }
 
 // burst is the window's post rate over the baseline rate, the baseline

@@ -3,31 +3,26 @@ package clickhouse
 import (
 	"context"
 	"fmt"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/trendwatch/trendwatch/schema"
 )
 
-func TestSplitHours(t *testing.T) {
+func TestCoveringHours(t *testing.T) {
 	h := int64(3600)
-	f := func(start, end int64, want ...int64) {
-		t.Helper()
-		got := splitHours(start, end)
-		g := make([]int64, len(got))
-		for i, v := range got {
-			g[i] = v.(int64)
-		}
-		if !slices.Equal(g, want) {
-			t.Errorf("splitHours(%d, %d) = %v, want %v", start, end, g, want)
+	for _, tc := range []struct{ start, end, hs, he int64 }{
+		{10 * h, 12 * h, 10 * h, 12 * h},         // aligned
+		{10*h + 60, 12*h + 120, 10 * h, 13 * h},  // ragged both ends
+		{10*h + 60, 10*h + 600, 10 * h, 11 * h},  // inside one hour
+		{10 * h, 10*h + 60, 10 * h, 11 * h},      // first minute of an hour
+		{10*h + 3540, 11*h + 60, 10 * h, 12 * h}, // across an hour boundary
+		{-h - 60, -h + 60, -2 * h, 0},            // before 1970 still floors
+	} {
+		if hs, he := coveringHours(tc.start, tc.end); hs != tc.hs || he != tc.he {
+			t.Errorf("coveringHours(%d, %d) = %d, %d, want %d, %d", tc.start, tc.end, hs, he, tc.hs, tc.he)
 		}
 	}
-	f(10*h, 12*h, 10*h, 12*h, 10*h, 10*h, 12*h, 12*h)               // aligned: hours only
-	f(10*h+60, 12*h+120, 11*h, 12*h, 10*h+60, 11*h, 12*h, 12*h+120) // ragged both ends
-	f(10*h+60, 10*h+600, 10*h+60, 10*h+60, 10*h+60, 10*h+600, 10*h+600, 10*h+600)
-	f(10*h+60, 11*h+60, 10*h+60, 10*h+60, 10*h+60, 11*h+60, 11*h+60, 11*h+60) // an hour long, no whole hour
-	f(10*h, 10*h+60, 10*h, 10*h, 10*h, 10*h+60, 10*h+60, 10*h+60)
 }
 
 func TestBeats(t *testing.T) {
@@ -43,9 +38,9 @@ func TestBeats(t *testing.T) {
 	f(3, "#a", 4, "#z", false) // a left-out topic may have 4 posts
 }
 
-// FuzzSplitHours: the hour range and the two minute ranges are disjoint,
-// each well-formed, the hours whole, and together exactly [start, end).
-func FuzzSplitHours(f *testing.F) {
+// FuzzCoveringHours: the hours are whole, cover the window, and reach
+// less than an hour beyond each end.
+func FuzzCoveringHours(f *testing.F) {
 	f.Add(int64(36000), int64(43200))
 	f.Add(int64(36060), int64(36600))
 	f.Add(int64(0), int64(60))
@@ -55,35 +50,19 @@ func FuzzSplitHours(f *testing.F) {
 		if start >= end {
 			return
 		}
-		r := splitHours(start, end)
-		v := make([]int64, 6)
-		for i := range r {
-			v[i] = r[i].(int64)
+		hs, he := coveringHours(start, end)
+		if hs%3600 != 0 || he%3600 != 0 {
+			t.Fatalf("coveringHours(%d, %d) = [%d, %d): not whole hours", start, end, hs, he)
 		}
-		hs, he, m1s, m1e, m2s, m2e := v[0], v[1], v[2], v[3], v[4], v[5]
-		if hs > he || m1s > m1e || m2s > m2e {
-			t.Fatalf("ill-formed ranges %v for [%d, %d)", v, start, end)
-		}
-		if hs < he && (hs%3600 != 0 || he%3600 != 0) {
-			t.Fatalf("hour range [%d, %d) not on hours", hs, he)
-		}
-		covered := (he - hs) + (m1e - m1s) + (m2e - m2s)
-		if covered != end-start {
-			t.Fatalf("ranges %v cover %d s of a %d s window", v, covered, end-start)
-		}
-		for _, x := range v {
-			if x < start || x > end {
-				t.Fatalf("range bound %d outside [%d, %d]", x, start, end)
-			}
-		}
-		if hs < he && (m1e > hs || m2s < he) {
-			t.Fatalf("minute ranges %v overlap the hours [%d, %d)", v, hs, he)
+		if hs > start || he < end || start-hs >= 3600 || he-end >= 3600 {
+			t.Fatalf("coveringHours(%d, %d) = [%d, %d): not the smallest cover", start, end, hs, he)
 		}
 	})
 }
 
-// Trends over windows that mix whole hours (topic_hour) and ragged minutes
-// (topic_minute) count exactly what Go counts, re-deliveries included.
+// Trends over windows that start and end inside hours (ranked by their
+// covering hours' deliveries) count exactly what Go counts, re-deliveries
+// included, and list every topic of the window.
 func TestTrendsUnalignedWindows(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()

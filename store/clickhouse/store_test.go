@@ -114,7 +114,7 @@ func TestRedeliveryCountsOnce(t *testing.T) {
 	}
 	checkAggregates(t, s, items)
 	// After the server merges the duplicates away the answers are the same.
-	for _, tbl := range []string{"posts", "topic_posts", "topic_minute", "matches"} {
+	for _, tbl := range []string{"posts", "topic_posts", "topic_hour", "matches"} {
 		if err := s.conn.Exec(ctx, "OPTIMIZE TABLE "+tbl+" FINAL"); err != nil {
 			t.Fatal(err)
 		}
