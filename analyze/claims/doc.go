@@ -11,7 +11,9 @@
 //     term-at-a-time over compact postings into pooled accumulators (the
 //     length norms and idfs come from tables cached per index version),
 //     the best Options.Candidates (default 40) selected by bucketing
-//     their scores.
+//     their scores. Selection sums only the BM25F totals; the per-field
+//     values, features, are summed for the candidates alone afterwards,
+//     term by term in the same order, so they are the same floats.
 //  2. A logistic-regression re-ranker over 22 features of each candidate:
 //     BM25F total, normalised by the post's own weight, and per field;
 //     idf-weighted share of the post's terms the fact contains; phrase

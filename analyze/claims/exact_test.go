@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/trendwatch/trendwatch/analyze/text"
+	"github.com/trendwatch/trendwatch/schema"
 )
 
 // TestDistinctTerms checks distinctTerms against sorting and counting the
@@ -239,4 +240,13 @@ func TestDerivedTablesExact(t *testing.T) {
 	check("after Delete")
 	ix.Upsert(facts[9])
 	check("after Upsert")
+	// A field longer than the norm table's lengths takes the computed
+	// path; the fact shares the posts' words, so it is scored and selected.
+	long := schema.Fact{ID: "long-summary", Claim: posts[0], Title: posts[1],
+		Summary: strings.Join(posts, "\n"), Lang: "en"}
+	ix.Upsert(long)
+	check("after a long fact")
+	if l := ix.norms.Load().lens[ix.byID[long.ID]]; l[0] != lenLong {
+		t.Fatalf("long fact's lengths %v, want the computed path", l)
+	}
 }

@@ -71,7 +71,6 @@ type fact struct {
 	lang     string
 	alive    bool
 	fieldLen [nFields]float32
-	date     time.Time
 }
 
 // Feature sets of a fact, in factSets.h in this order.
@@ -96,6 +95,9 @@ type factSets struct {
 	// claimLen is the claim_len feature, log1p of the claim set's size,
 	// computed once here rather than per candidate and post.
 	claimLen float64
+	// date is the fact-check's date, here rather than in fact so that a
+	// candidate's features start from this one dense entry.
+	date time.Time
 }
 
 func (s *factSets) set(i int) []uint32 {
@@ -307,7 +309,7 @@ func prepare(f schema.Fact) prepared {
 		return found
 	})
 	p.sets = newFactSets(sets)
-	p.date = f.Date
+	p.sets.date = f.Date
 	return p
 }
 
@@ -573,15 +575,15 @@ func dedupe(hs []uint32) []uint32 {
 // re-ranker tolerates, for a cost of one probe per fact member into 8 KB
 // that stays in L1 cache (2^18 bits, 32 KB, made probes the top cost).
 type bitset struct {
-	words []uint64
-	set   []uint32 // set bit indexes, to clear cheaply
+	words *[bitsetBits / 64]uint64 // an array: probes need no bounds check
+	set   []uint32                 // set bit indexes, to clear cheaply
 }
 
 const bitsetBits = 1 << 16
 
 func (b *bitset) add(hs []uint32) {
 	if b.words == nil {
-		b.words = make([]uint64, bitsetBits/64)
+		b.words = new([bitsetBits / 64]uint64)
 	}
 	for _, h := range hs {
 		i := h % bitsetBits

@@ -43,30 +43,35 @@ func knownMask(idx ...int) (m [nFeatures]bool) {
 	return m
 }
 
-// Slots of a scratch accumulator after the per-field BM25 values.
+// Slots of a candidate's accumulator after the per-field BM25 values. The
+// BM25F total, all selection reads, is apart in scratch.tot: the posting
+// loop then touches 4 bytes per document, an array that stays in cache.
 const (
-	accTotal   = nFields     // BM25F
-	accSig     = nFields + 1 // idf mass of signature terms the fact contains
-	accMatched = nFields + 2 // query weight of the terms the fact contains
-	accLen     = nFields + 3
+	accSig     = nFields     // idf mass of signature terms the fact contains
+	accMatched = nFields + 1 // query weight of the terms the fact contains
+	accLen     = nFields + 2
 )
 
 // scratch holds per-query accumulators, pooled so Match does not allocate
 // arrays the size of the index.
 type scratch struct {
-	acc     [][accLen]float32
-	touched []int32
-	heap    []hit
-	cands   []candidate
-	order   []int32
-	qb      queryBufs
-	ties    []hit
-	scores  []float32
-	bits    bitset
-	terms   []qterm
-	ids     []int32
-	grams   []uint32
-	sink    uint32 // keeps cache-warming loads from being optimised away
+	acc      [][accLen]float32 // by document; only candidates' are written
+	tot      []float32         // BM25F by document
+	touched  []int32
+	heap     []hit
+	cands    []candidate
+	order    []int32
+	qb       queryBufs
+	ties     []hit
+	scores   []float32
+	bk       []uint8 // nthLargest's buckets
+	bits     bitset
+	terms    []qterm
+	early    []qterm  // terms scored in selection, in order
+	candBits []uint64 // candidate documents, for addFields
+	ids      []int32
+	grams    []uint32
+	sink     uint32 // keeps cache-warming loads from being optimised away
 }
 
 // qterm is a distinct query term with its weight; id is -1 when the index
@@ -86,7 +91,6 @@ type query struct {
 	bigrams    []uint32
 	nums       []uint32
 	ents       []uint32
-	termHash   []uint32
 	date       time.Time
 }
 
@@ -116,9 +120,9 @@ func (ix *Index) analyzeDoc(s, langHint string) text.Doc {
 // queryBufs are the buffers of a query's slices, kept in a pooled scratch
 // so a stream's posts do not allocate them anew.
 type queryBufs struct {
-	sorted                                    []string
-	counts                                    []int32
-	sortedHash, termHash, bigrams, nums, ents []uint32
+	sorted                          []string
+	counts                          []int32
+	sortedHash, bigrams, nums, ents []uint32
 }
 
 // newQuery analyses d's terms into b's buffers (nil: new ones); the query
@@ -130,9 +134,6 @@ func newQuery(d text.Doc, b *queryBufs) query {
 	q := query{doc: d}
 	b.sorted, b.counts, b.sortedHash = distinctTerms(d.Tokens, b.sorted[:0], b.counts[:0], b.sortedHash[:0])
 	q.sorted, q.counts, q.sortedHash = b.sorted, b.counts, b.sortedHash
-	// Distinct terms may share a hash; the bitset wants each once.
-	b.termHash = dedupe(append(b.termHash[:0], q.sortedHash...))
-	q.termHash = b.termHash
 	if d.SignatureName != "" || d.SignatureHandle != "" {
 		sd := text.Analyze(d.SignatureName+" "+splitHandle(d.SignatureHandle), d.Lang)
 		q.sig = uniq(sd.Tokens)
@@ -192,10 +193,17 @@ func distinctTerms(tokens []string, sorted []string, counts []int32, hashes []ui
 	for i := range n {
 		s := tokens[first[i]]
 		var k uint64
-		for b := range 7 {
-			k <<= 8
-			if b < len(s) {
-				k |= uint64(s[b])
+		if len(s) >= 7 {
+			// Most terms: one combined load, no branch per byte.
+			_ = s[6]
+			k = uint64(s[0])<<48 | uint64(s[1])<<40 | uint64(s[2])<<32 | uint64(s[3])<<24 |
+				uint64(s[4])<<16 | uint64(s[5])<<8 | uint64(s[6])
+		} else {
+			for b := range 7 {
+				k <<= 8
+				if b < len(s) {
+					k |= uint64(s[b])
+				}
 			}
 		}
 		keys[i] = k<<8 | uint64(i)
@@ -438,18 +446,24 @@ func (st *stats) idf(df float64) float64 {
 
 // idfTable holds every term's idf for one statistics variant at one index
 // version: a post's known terms then cost one load each instead of two
-// loads and a logarithm.
+// loads and a logarithm. The live df rides along (it changes only with
+// the version), so the one load also tells whether the term has postings.
 type idfTable struct {
 	version uint64
 	n       float64
-	idf     []float64 // by term id
+	idf     []termStat // by term id
+}
+
+type termStat struct {
+	idf float64
+	df  int32 // ix.df at the table's version
 }
 
 // idfsFor returns st's idf table for the current version, or nil while
 // rebuilding does not pay yet (as normsFor: once 1/64 as many posts as
 // terms have been matched since it went stale). The caller holds the read
 // lock.
-func (ix *Index) idfsFor(st *stats) []float64 {
+func (ix *Index) idfsFor(st *stats) []termStat {
 	v := st.li + 1
 	if t := ix.idfs[v].Load(); t != nil && t.version == ix.version && t.n == st.n {
 		return t.idf
@@ -457,9 +471,9 @@ func (ix *Index) idfsFor(st *stats) []float64 {
 	if ix.idfMisses[v].Add(1) <= int64(len(ix.df)/64) {
 		return nil
 	}
-	t := &idfTable{version: ix.version, n: st.n, idf: make([]float64, len(ix.df))}
+	t := &idfTable{version: ix.version, n: st.n, idf: make([]termStat, len(ix.df))}
 	for id := range t.idf {
-		t.idf[id] = st.idf(st.dfOf(int32(id)))
+		t.idf[id] = termStat{st.idf(st.dfOf(int32(id))), ix.df[id]}
 	}
 	ix.idfs[v].Store(t)
 	ix.idfMisses[v].Store(0)
@@ -492,11 +506,12 @@ func (ix *Index) candidatesLocked(q *query, n int, minScore float64) []candidate
 func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) []candidate {
 	if len(sc.acc) < len(ix.facts) {
 		sc.acc = make([][accLen]float32, len(ix.facts)+len(ix.facts)/4)
+		sc.tot = make([]float32, len(sc.acc))
 	}
 	sc.touched = sc.touched[:0]
 	defer func() {
 		for _, d := range sc.touched {
-			sc.acc[d] = [accLen]float32{}
+			sc.tot[d] = 0
 		}
 	}()
 	st := ix.statsFor(q.doc.Lang)
@@ -506,10 +521,12 @@ func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) 
 	// They still score every candidate exactly, looked up per candidate.
 	frequent := max(float64(frequentFloor), frequentShare*float64(ix.live))
 	var late []qterm
+	early := sc.early[:0]
 	var totalW float64
 	// The look-ups run back to back, before the postings, so their cache
 	// misses can overlap. One look-up per term: the dictionary holds the
 	// background's terms too.
+	sink := ix.dict.prefetch(q.sortedHash)
 	ids := sc.ids[:0]
 	for i, t := range q.sorted {
 		id, _ := ix.dict.lookup(t, q.sortedHash[i])
@@ -518,38 +535,76 @@ func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) 
 	sc.ids = ids
 	idf0 := st.idf(0) // every unknown term's
 	idfs := ix.idfsFor(&st)
+	// Likewise the terms' idf and df entries: touched in a loop without
+	// branches, their misses overlap.
+	if idfs != nil {
+		for _, id := range ids {
+			sink += uint32(idfs[max(id, 0)].df)
+		}
+	}
 	for i := range q.sorted {
 		id := ids[i]
 		ok := id >= 0
-		idf := idf0
+		idf, df := idf0, int32(0)
 		if ok {
 			if idfs != nil {
-				idf = idfs[id]
+				idf, df = idfs[id].idf, idfs[id].df
 			} else {
-				idf = st.idf(st.dfOf(id))
+				idf, df = st.idf(st.dfOf(id)), ix.df[id]
 			}
 		}
 		qw := idf * (1 + logCount(q.counts[i]))
 		totalW += qw
-		if !ok || ix.df[id] <= 0 {
+		if !ok || df <= 0 {
 			continue
 		}
-		if float64(ix.df[id]) > frequent {
+		if float64(df) > frequent {
 			late = append(late, qterm{id, qw})
 			continue
 		}
-		ix.scorePostings(sc, nt, id, qw, &st.avg)
+		early = append(early, qterm{id, qw})
+	}
+	// The selecting terms' postings, in term order, their list headers
+	// loaded together first.
+	for _, t := range early {
+		sink += uint32(len(ix.post[t.id]))
+	}
+	for _, t := range early {
+		ix.scorePostings(sc, nt, t.id, t.w, &st.avg)
 	}
 	if len(sc.touched) == 0 && len(late) > 0 {
 		// Only frequent terms matched: let them choose after all.
 		for _, lt := range late {
 			ix.scorePostings(sc, nt, lt.id, lt.w, &st.avg)
 		}
+		early = append(early, late...)
 		late = nil
 	}
+	sc.early = early[:0]
 	cands := ix.topLocked(sc, n)
-	if len(late) > 0 {
-		ix.addLate(sc, cands, late, nt, &st.avg)
+	if len(cands) > 0 {
+		// The candidates' feature sets are cold: start their loads now, so
+		// the misses overlap with the work below instead of stalling the
+		// feature loops one candidate at a time.
+		for r := range cands {
+			sink += uint32(len(ix.sets[cands[r].doc].h))
+		}
+		// Selection summed BM25F totals only; the per-field sums and the
+		// matched weight, features of the candidates alone, are added now
+		// for them, term by term in the same order, before the late terms.
+		ix.addFields(sc, cands, early, nt, &st.avg)
+		// Then every cache line of the candidates' mid-stage sets.
+		for r := range cands {
+			fs := &ix.sets[cands[r].doc]
+			h := fs.h[:fs.end[setEntities]]
+			for i := 0; i < len(h); i += 16 {
+				sink += h[i]
+			}
+		}
+		sc.sink += sink
+		if len(late) > 0 {
+			ix.addLate(sc, cands, ix.candsByDoc(sc, cands), late, nt, &st.avg)
+		}
 	}
 	if len(cands) == 0 {
 		return cands
@@ -560,7 +615,7 @@ func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) 
 		idf := idf0
 		if ok {
 			if idfs != nil {
-				idf = idfs[id]
+				idf = idfs[id].idf
 			} else {
 				idf = st.idf(st.dfOf(id))
 			}
@@ -579,7 +634,6 @@ func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) 
 	qlen := math.Log1p(float64(len(q.doc.Tokens)))
 	for r := range cands {
 		c := &cands[r]
-		fc := &ix.facts[c.doc]
 		a := &sc.acc[c.doc]
 		x := &c.feats
 		x[0] = c.bm25
@@ -589,8 +643,8 @@ func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) 
 		if sigTotal > 0 {
 			x[15] = float64(a[accSig]) / sigTotal
 		}
-		if !q.date.IsZero() && !fc.date.IsZero() {
-			days := math.Abs(fc.date.Sub(q.date).Hours() / 24)
+		if fd := ix.sets[c.doc].date; !q.date.IsZero() && !fd.IsZero() {
+			days := math.Abs(fd.Sub(q.date).Hours() / 24)
 			x[16] = math.Exp(-days / 60)
 			x[17] = 1
 		}
@@ -602,21 +656,14 @@ func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) 
 			x[21] = 1
 		}
 	}
-	// Touch every cache line of the candidates' mid-stage sets first: the
-	// loads are independent, so their misses overlap, where the counting
-	// loop below would wait for them one candidate at a time.
-	var sink uint32
-	for r := range cands {
-		fs := &ix.sets[cands[r].doc]
-		h := fs.h[:fs.end[setEntities]]
-		for i := 0; i < len(h); i += 16 {
-			sink += h[i]
-		}
+	for r := range cands { // read for the last time: clear for the next query
+		sc.acc[cands[r].doc] = [accLen]float32{}
 	}
-	sc.sink += sink
 	bits := &sc.bits
 	defer bits.reset()
-	for _, hs := range [][]uint32{q.bigrams, q.nums, q.ents, q.termHash} {
+	// The term hashes go in as they are: distinct terms sharing a hash set
+	// the same bit, so they need no dedupe.
+	for _, hs := range [][]uint32{q.bigrams, q.nums, q.ents, q.sortedHash} {
 		bits.add(hs)
 	}
 	for r := range cands {
@@ -665,9 +712,14 @@ func (ix *Index) prune(cands []candidate, known *[nFeatures]bool, minScore float
 	}
 	// In place and by pointer: a candidate is 200 bytes.
 	cut := newCutoff(minScore)
+	z0, ok := ix.model.marginBase(nFeatures, known[:])
 	w := 0
 	for i := range cands {
-		if ix.model.boundBelow(cands[i].feats[:], known[:], minScore, cut) {
+		if ok {
+			if ix.model.boundBelowBase(z0, cands[i].feats[:], known[:], minScore, cut) {
+				continue
+			}
+		} else if ix.model.boundBelow(cands[i].feats[:], known[:], minScore, cut) {
 			continue
 		}
 		if w != i {
@@ -678,20 +730,50 @@ func (ix *Index) prune(cands []candidate, known *[nFeatures]bool, minScore float
 	return cands[:w]
 }
 
-// normTable holds, for every document at one index version, the BM25
-// norm of a term occurring once in each field: 1/lenNorm. Nearly every
+// normTable holds, at one index version, the BM25 norm of a term
+// occurring once in a field, 1/lenNorm, for every document. Nearly every
 // posting has tf 1 in its fields, so the posting loop then divides once
-// per field where it divided twice, and reads 24 bytes per hit. Dead
-// documents have a negative first entry.
+// per field where it divided twice. The norm depends on the document only
+// through the field's length, so it is tabled by length (byLen, a few
+// hot kilobytes) and each document holds its lengths in 6 bytes: the
+// posting loop's one random load per hit is a quarter of the 24-byte
+// per-document norms it read before, and stays in cache.
 type normTable struct {
 	version uint64
-	inv     [][nFields]float64
+	avg     [nFields]float64
+	lens    [][nFields]uint16 // by document; lens[d][0] is lenDead or lenLong
+	byLen   [nFields][lenTable]float64
+}
+
+const (
+	lenTable = 1 << 12 // field lengths tabled; longer fields are computed
+	lenLong  = 0xfffe  // a field is longer than the table: compute the norms
+	lenDead  = 0xffff  // the document is dead
+)
+
+// docInv returns document d's norms, exactly as 1/lenNorm gives them.
+func (t *normTable) docInv(d int32, m *docMeta) (inv [nFields]float64) {
+	l := &t.lens[d]
+	if l[0] >= lenLong {
+		for f := range nFields {
+			inv[f] = 1 / lenNorm(m, &t.avg, f)
+		}
+		return inv
+	}
+	for f := range nFields {
+		inv[f] = t.byLen[f][l[f]%lenTable]
+	}
+	return inv
 }
 
 // lenNorm is BM25's length normaliser of a document's field f:
 // 1 - b + b·len/avg.
 func lenNorm(m *docMeta, avg *[nFields]float64, f int) float64 {
-	return 1 - fieldB[f] + fieldB[f]*float64(m.fieldLen[f])/avg[f]
+	return lenNormOf(float64(m.fieldLen[f]), avg, f)
+}
+
+func lenNormOf(l float64, avg *[nFields]float64, f int) float64 {
+	return 1 - fieldB[f] + fieldB[f]*l/avg[f]
 }
 
 // normsFor returns the norms for the current version, or nil when they
@@ -708,15 +790,27 @@ func (ix *Index) normsFor(avg *[nFields]float64) *normTable {
 	if ix.normMisses.Add(1) <= int64(len(ix.meta)/64) {
 		return nil
 	}
-	t := &normTable{version: ix.version, inv: make([][nFields]float64, len(ix.meta))}
+	t := &normTable{version: ix.version, avg: *avg, lens: make([][nFields]uint16, len(ix.meta))}
+	for f := range nFields {
+		for l := range lenTable {
+			// float64(float32(l)) == float64(l): the very value lenNorm
+			// computes from a document's float32 length.
+			t.byLen[f][l] = 1 / lenNormOf(float64(l), avg, f)
+		}
+	}
 	for d := range ix.meta {
 		m := &ix.meta[d]
 		if !m.alive {
-			t.inv[d][0] = -1
+			t.lens[d][0] = lenDead
 			continue
 		}
 		for f := range nFields {
-			t.inv[d][f] = 1 / lenNorm(m, avg, f)
+			l := m.fieldLen[f]
+			if !(l >= 0 && l < lenTable && l == float32(int(l))) {
+				t.lens[d] = [nFields]uint16{lenLong}
+				break
+			}
+			t.lens[d][f] = uint16(l)
 		}
 	}
 	ix.norms.Store(t)
@@ -724,8 +818,10 @@ func (ix *Index) normsFor(avg *[nFields]float64) *normTable {
 	return t
 }
 
-// scorePostings adds term id's BM25F contributions to every live document
-// in its postings; nt may be nil (norms computed per hit).
+// scorePostings adds term id's BM25F contribution to the total of every
+// live document in its postings; nt may be nil (norms computed per hit).
+// The per-field sums are left to addFields: most documents touched never
+// become candidates, so their three divisions a hit were wasted.
 func (ix *Index) scorePostings(sc *scratch, nt *normTable, id int32, qw float64, avg *[nFields]float64) {
 	ps := ix.post[id]
 	if nt == nil {
@@ -735,25 +831,131 @@ func (ix *Index) scorePostings(sc *scratch, nt *normTable, id int32, qw float64,
 			if !m.alive {
 				continue
 			}
-			a := &sc.acc[p.doc]
-			if a[accTotal] == 0 {
+			a := &sc.tot[p.doc]
+			if *a == 0 {
 				sc.touched = append(sc.touched, p.doc)
 			}
-			addPosting(a, p, nil, m, qw, avg)
+			tfw := postingTFW(p, nil, m, avg)
+			*a += float32(qw * tfw / (bm25K1 + tfw))
 		}
 		return
 	}
+	byLen := &nt.byLen
 	for i := range ps {
 		p := &ps[i]
-		inv := &nt.inv[p.doc]
-		if inv[0] < 0 {
+		l := &nt.lens[p.doc]
+		if l[0] >= lenLong || p.tf[0] > 1 || p.tf[1] > 1 || p.tf[2] > 1 {
+			if l[0] == lenDead {
+				continue
+			}
+			// A tf above 1 (1.5% of postings) or an over-long field.
+			m := &ix.meta[p.doc]
+			inv := nt.docInv(p.doc, m)
+			ix.addTotal(sc, p.doc, qw, postingTFW(p, &inv, m, avg))
 			continue
 		}
-		a := &sc.acc[p.doc]
-		if a[accTotal] == 0 {
+		a := &sc.tot[p.doc]
+		if *a == 0 {
 			sc.touched = append(sc.touched, p.doc)
 		}
-		addPostingInv(a, p, inv, &ix.meta[p.doc], qw, avg)
+		// tf ≤ 1, without a branch per field: the pattern of fields varies
+		// from posting to posting. An absent field adds +0 to tfw, which
+		// leaves it unchanged; the sum is in addPosting's order.
+		tfw := fieldWeight[0] * (float64(p.tf[0]) * byLen[0][l[0]%lenTable])
+		tfw += fieldWeight[1] * (float64(p.tf[1]) * byLen[1][l[1]%lenTable])
+		tfw += fieldWeight[2] * (float64(p.tf[2]) * byLen[2][l[2]%lenTable])
+		*a += float32(qw * tfw / (bm25K1 + tfw))
+	}
+}
+
+// addTotal adds a posting's BM25F contribution to document d's total.
+func (ix *Index) addTotal(sc *scratch, d int32, qw, tfw float64) {
+	a := &sc.tot[d]
+	if *a == 0 {
+		sc.touched = append(sc.touched, d)
+	}
+	*a += float32(qw * tfw / (bm25K1 + tfw))
+}
+
+// fieldNorm is BM25's normalised tf of a posting's field f (tf > 0), as
+// addPosting computes it; inv may be nil.
+func fieldNorm(p *posting, inv *[nFields]float64, m *docMeta, avg *[nFields]float64, f int) float64 {
+	if p.tf[f] == 1 && inv != nil {
+		return inv[f] // = 1 / lenNorm
+	}
+	return float64(p.tf[f]) / lenNorm(m, avg, f)
+}
+
+// postingTFW is a posting's field-weighted tf, summed as addPosting does.
+func postingTFW(p *posting, inv *[nFields]float64, m *docMeta, avg *[nFields]float64) float64 {
+	var tfw float64
+	for f := range nFields {
+		if p.tf[f] != 0 {
+			tfw += fieldWeight[f] * fieldNorm(p, inv, m, avg, f)
+		}
+	}
+	return tfw
+}
+
+// addPostingFields adds one posting's per-field BM25 values and its
+// matched weight: addPosting without the total.
+func addPostingFields(a *[accLen]float32, p *posting, inv *[nFields]float64, m *docMeta, qw float64, avg *[nFields]float64) {
+	for f := range nFields {
+		if p.tf[f] != 0 {
+			norm := fieldNorm(p, inv, m, avg, f)
+			a[f] += float32(qw * norm / (bm25K1 + norm))
+		}
+	}
+	a[accMatched] += float32(qw)
+}
+
+// candsByDoc returns the candidates' indexes in document order, in sc's
+// buffer.
+func (ix *Index) candsByDoc(sc *scratch, cands []candidate) []int32 {
+	byDoc := sc.order[:0]
+	for i := range cands {
+		byDoc = append(byDoc, int32(i))
+	}
+	slices.SortFunc(byDoc, func(i, j int32) int { return cmp.Compare(cands[i].doc, cands[j].doc) })
+	sc.order = byDoc[:0]
+	return byDoc
+}
+
+// addFields adds the per-field sums and matched weight of the terms that
+// selected the candidates (early, in their order) to the candidates'
+// accumulators. The candidates are marked in a bitset over documents
+// (2 KB at 15k facts, in cache), and each term's postings are walked again
+// testing it: a sequential scan with a rarely taken branch, cheaper than
+// searching each candidate in each list. A document that is a candidate
+// twice (its total passed through 0) shares its accumulator and is
+// visited once per posting, as before.
+func (ix *Index) addFields(sc *scratch, cands []candidate, early []qterm, nt *normTable, avg *[nFields]float64) {
+	if nw := (len(ix.meta) + 63) / 64; len(sc.candBits) < nw {
+		sc.candBits = make([]uint64, nw+nw/4)
+	}
+	cb := sc.candBits
+	for i := range cands {
+		d := uint32(cands[i].doc)
+		cb[d/64] |= 1 << (d % 64)
+	}
+	for _, t := range early {
+		ps := ix.post[t.id]
+		for i := range ps {
+			p := &ps[i]
+			d := uint32(p.doc)
+			if cb[d/64]>>(d%64)&1 == 0 {
+				continue
+			}
+			var inv *[nFields]float64
+			if nt != nil {
+				in := nt.docInv(int32(d), &ix.meta[d])
+				inv = &in
+			}
+			addPostingFields(&sc.acc[d], p, inv, &ix.meta[d], t.w, avg)
+		}
+	}
+	for i := range cands {
+		cb[cands[i].doc/64] = 0
 	}
 }
 
@@ -772,13 +974,23 @@ type hit struct {
 // near-duplicate facts tie often).
 func (ix *Index) topLocked(sc *scratch, n int) []candidate {
 	h := sc.heap[:0]
+	// The least and greatest scores, for nthLargest, as the hits are
+	// gathered: compares rarely change them, so the branches predict.
+	lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
 	for _, d := range sc.touched {
-		h = append(h, hit{sc.acc[d][accTotal], d})
+		s := sc.tot[d]
+		h = append(h, hit{s, d})
+		if s < lo {
+			lo = s
+		}
+		if s > hi {
+			hi = s
+		}
 	}
 	sc.heap = h
 	if len(h) > n {
 		var th float32
-		th, sc.scores = nthLargest(h, n, sc.scores[:0])
+		th, sc.scores, sc.bk = nthLargestIn(h, n, lo, hi, sc.scores[:0], sc.bk)
 		w := 0
 		ties := sc.ties[:0]
 		for _, x := range h { // compacts in place: w never passes the reader
@@ -821,15 +1033,28 @@ func nthLargest(h []hit, n int, buf []float32) (float32, []float32) {
 	for _, x := range h[1:] {
 		lo, hi = min(lo, x.s), max(hi, x.s)
 	}
+	th, buf, _ := nthLargestIn(h, n, lo, hi, buf, nil)
+	return th, buf
+}
+
+// nthLargestIn is nthLargest given h's least and greatest scores (a ±0
+// extreme may come as either zero: the buckets are the same), with bk a
+// buffer for each hit's bucket, returned grown for reuse.
+func nthLargestIn(h []hit, n int, lo, hi float32, buf []float32, bk []uint8) (float32, []float32, []uint8) {
 	if !(hi > lo) { // all equal
-		return hi, buf
+		return hi, buf, bk
 	}
 	const nb = 256
 	scale := float32(nb-1) / (hi - lo)
-	bucket := func(s float32) int { return min(int((s-lo)*scale), nb-1) }
+	if cap(bk) < len(h) {
+		bk = make([]uint8, len(h), 2*len(h))
+	}
+	bk = bk[:len(h)]
 	var cnt [nb]int32
-	for _, x := range h {
-		cnt[bucket(x.s)]++
+	for i, x := range h {
+		b := uint8(min(int((x.s-lo)*scale), nb-1))
+		bk[i] = b
+		cnt[b]++
 	}
 	b, above := nb-1, 0
 	for above+int(cnt[b]) < n {
@@ -837,13 +1062,13 @@ func nthLargest(h []hit, n int, buf []float32) (float32, []float32) {
 		b--
 	}
 	buf = buf[:0]
-	for _, x := range h {
-		if bucket(x.s) == b {
+	for i, x := range h {
+		if int(bk[i]) == b {
 			buf = append(buf, x.s)
 		}
 	}
 	slices.Sort(buf)
-	return buf[len(buf)-(n-above)], buf
+	return buf[len(buf)-(n-above)], buf, bk
 }
 
 // Candidate selection skips terms in more than frequentShare of the facts
@@ -859,7 +1084,7 @@ const (
 // addPosting adds one posting's BM25F and per-field BM25 contributions;
 // inv, if not nil, is the document's normTable entry, m its metadata
 // (read only for a tf above 1 or without inv).
-func addPosting(a *[accLen]float32, p *posting, inv *[nFields]float64, m *docMeta, qw float64, avg *[nFields]float64) {
+func addPosting(a *[accLen]float32, tot *float32, p *posting, inv *[nFields]float64, m *docMeta, qw float64, avg *[nFields]float64) {
 	var tfw float64
 	for f := range nFields {
 		tf := p.tf[f]
@@ -875,33 +1100,7 @@ func addPosting(a *[accLen]float32, p *posting, inv *[nFields]float64, m *docMet
 		a[f] += float32(qw * norm / (bm25K1 + norm)) // per-field BM25 is a feature
 		tfw += fieldWeight[f] * norm
 	}
-	a[accTotal] += float32(qw * tfw / (bm25K1 + tfw))
-	a[accMatched] += float32(qw)
-}
-
-// addPostingInv is addPosting with inv, without a branch per field: the
-// pattern of fields a term occurs in varies from posting to posting, and
-// its mispredictions cost more than the divisions of absent fields. A
-// field with tf 0 adds exactly nothing: its norm is +0, its contribution
-// ±0 (qw may be negative), and sums never are -0 (contributions are not
-// tiny enough to round to zero), so adding it leaves them unchanged.
-// Postings with a tf above 1, 1.5% of those scored, take addPosting.
-func addPostingInv(a *[accLen]float32, p *posting, inv *[nFields]float64, m *docMeta, qw float64, avg *[nFields]float64) {
-	if p.tf[0] > 1 || p.tf[1] > 1 || p.tf[2] > 1 {
-		addPosting(a, p, inv, m, qw, avg)
-		return
-	}
-	n0 := float64(p.tf[0]) * inv[0]
-	n1 := float64(p.tf[1]) * inv[1]
-	n2 := float64(p.tf[2]) * inv[2]
-	a[fClaim] += float32(qw * n0 / (bm25K1 + n0))
-	a[fTitle] += float32(qw * n1 / (bm25K1 + n1))
-	a[fSummary] += float32(qw * n2 / (bm25K1 + n2))
-	// In addPosting's order of summation.
-	tfw := fieldWeight[0] * n0
-	tfw += fieldWeight[1] * n1
-	tfw += fieldWeight[2] * n2
-	a[accTotal] += float32(qw * tfw / (bm25K1 + tfw))
+	*tot += float32(qw * tfw / (bm25K1 + tfw))
 	a[accMatched] += float32(qw)
 }
 
@@ -909,14 +1108,9 @@ func addPostingInv(a *[accLen]float32, p *posting, inv *[nFields]float64, m *doc
 // candidates. Each term's postings are long, so they are walked once with
 // the candidates in document order, each search galloping on from the
 // last, instead of a binary search from scratch per candidate. Every
-// candidate still receives the terms in their order.
-func (ix *Index) addLate(sc *scratch, cands []candidate, late []qterm, nt *normTable, avg *[nFields]float64) {
-	byDoc := sc.order[:0]
-	for i := range cands {
-		byDoc = append(byDoc, int32(i))
-	}
-	slices.SortFunc(byDoc, func(i, j int32) int { return cmp.Compare(cands[i].doc, cands[j].doc) })
-	sc.order = byDoc[:0]
+// candidate still receives the terms in their order. byDoc is
+// candsByDoc's.
+func (ix *Index) addLate(sc *scratch, cands []candidate, byDoc []int32, late []qterm, nt *normTable, avg *[nFields]float64) {
 	for i := 1; i < len(byDoc); i++ {
 		if cands[byDoc[i]].doc == cands[byDoc[i-1]].doc {
 			// A document touched twice (its sum passed through 0) is a
@@ -936,14 +1130,15 @@ func (ix *Index) addLate(sc *scratch, cands []candidate, late []qterm, nt *normT
 			if p := &ps[at]; p.doc == d {
 				var inv *[nFields]float64
 				if nt != nil {
-					inv = &nt.inv[d]
+					in := nt.docInv(d, &ix.meta[d])
+					inv = &in
 				}
-				addPosting(&sc.acc[d], p, inv, &ix.meta[d], lt.w, avg)
+				addPosting(&sc.acc[d], &sc.tot[d], p, inv, &ix.meta[d], lt.w, avg)
 			}
 		}
 	}
 	for i := range cands {
-		cands[i].bm25 = float64(sc.acc[cands[i].doc][accTotal])
+		cands[i].bm25 = float64(sc.tot[cands[i].doc])
 	}
 }
 
@@ -953,14 +1148,15 @@ func (ix *Index) addLateEach(sc *scratch, cands []candidate, late []qterm, nt *n
 		d := cands[i].doc
 		var inv *[nFields]float64
 		if nt != nil {
-			inv = &nt.inv[d]
+			in := nt.docInv(d, &ix.meta[d])
+			inv = &in
 		}
 		for _, lt := range late {
 			if p := findPosting(ix.post[lt.id], d); p != nil {
-				addPosting(&sc.acc[d], p, inv, &ix.meta[d], lt.w, avg)
+				addPosting(&sc.acc[d], &sc.tot[d], p, inv, &ix.meta[d], lt.w, avg)
 			}
 		}
-		cands[i].bm25 = float64(sc.acc[d][accTotal])
+		cands[i].bm25 = float64(sc.tot[d])
 	}
 }
 

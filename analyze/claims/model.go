@@ -176,6 +176,59 @@ func (m *Model) upperMargin(x []float64, known []bool) (z float64, ok bool) {
 	return z, true
 }
 
+// marginBase is upperMargin's part that does not depend on x: the offset
+// plus the unknown features at their extremes; ok as upperMargin's (n
+// features). prune computes it once per post rather than per candidate.
+func (m *Model) marginBase(n int, known []bool) (z float64, ok bool) {
+	if len(m.Lo) != n || len(m.scaled) != n {
+		return 0, false
+	}
+	z = m.offset
+	for i, w := range m.scaled {
+		switch {
+		case known[i]:
+		case w > 0:
+			z += w * m.Hi[i]
+		default:
+			z += w * m.Lo[i]
+		}
+	}
+	return z, true
+}
+
+// boundBelowBase is boundBelow given marginBase's z0. Its log-odds sum
+// in another order than upperMargin's, which moves them by some ulps: the
+// cut's margin (1e-6) absorbs that, and near the cut the bound is
+// computed as boundBelow does, so the answer is the same.
+func (m *Model) boundBelowBase(z0 float64, x []float64, known []bool, minScore float64, cut cutoff) bool {
+	if !cut.ok {
+		return m.boundBelow(x, known, minScore, cut)
+	}
+	z := z0
+	for i, w := range m.scaled {
+		if known[i] {
+			v := x[i]
+			if v < m.Lo[i] {
+				v = m.Lo[i]
+			}
+			if v > m.Hi[i] {
+				v = m.Hi[i]
+			}
+			z += w * v
+		}
+	}
+	for i := range m.Trees {
+		z += m.Trees[i].maxEval(x, known, m.Lo, m.Hi, 0, 0)
+	}
+	if z < cut.lo {
+		return true
+	}
+	if z > cut.hi {
+		return false
+	}
+	return m.UpperBound(x, known) < minScore
+}
+
 // boundBelow reports whether UpperBound(x, known) < minScore, deciding by
 // comparing the log-odds with logit(minScore) (cut, from cutoff) when they
 // are far apart and computing the bound only near the cut: the same

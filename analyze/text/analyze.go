@@ -1,6 +1,7 @@
 package text
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,11 +48,13 @@ func Analyze(s, langHint string) Doc {
 	default:
 		d.Lang = DetectLang(soc.Text)
 	}
-	d.Entities = entities(soc.Text)
+	sc := termPool.Get().(*termScratch)
+	defer sc.release()
+	d.Entities = entities(soc.Text, sc)
 	normText := normalizeValid(soc.Text) // Clean's output is valid UTF-8
 	wp := wordPool.Get().(*[]word)
 	words := tokenize((*wp)[:0], normText, d.Lang)
-	d.terms(normText, words)
+	d.terms(normText, words, sc)
 	clear(words) // drop the strings before pooling
 	if cap(words) <= 4096 {
 		*wp = words[:0]
@@ -64,8 +67,8 @@ func Analyze(s, langHint string) Doc {
 var wordPool = sync.Pool{New: func() any { w := make([]word, 0, 256); return &w }}
 
 // phrases builds the "a_b" bigrams of one Doc in a single string: one
-// allocation instead of one per bigram. add appends a bigram; strs returns
-// them all, once, at the end.
+// allocation instead of one per bigram. add appends a bigram; strs fills
+// out (len(ends) long) with them all, once, at the end.
 type phrases struct {
 	buf  []byte
 	ends []int
@@ -76,12 +79,8 @@ func (p *phrases) add(a, b string) {
 	p.ends = append(p.ends, len(p.buf))
 }
 
-func (p *phrases) strs() []string {
-	if len(p.ends) == 0 {
-		return nil
-	}
+func (p *phrases) strs(out []string) []string {
 	all := string(p.buf)
-	out := make([]string, len(p.ends))
 	start := 0
 	for i, e := range p.ends {
 		out[i] = all[start:e]
@@ -95,6 +94,10 @@ type termScratch struct {
 	folds    []string
 	stops    []bool
 	keywords []string // copied out at the end: one exact allocation instead of growing
+	tokens   []string // likewise
+	numbers  []string // likewise
+	entBuf   []byte   // the entities, in one string
+	entEnds  []int
 	foldBuf  []byte
 	foldEnds []int
 	tokIdx   []int // index in Tokens of each bigram (vi), filled in at the end
@@ -109,62 +112,104 @@ var termPool = sync.Pool{New: func() any {
 // release empties sc and pools it again, unless one huge post grew it
 // (clear keeps a map's memory).
 func (sc *termScratch) release() {
-	if len(sc.seen) > 4096 || cap(sc.buf) > 64<<10 || cap(sc.foldBuf) > 64<<10 {
+	if len(sc.seen) > 4096 || cap(sc.buf) > 64<<10 || cap(sc.foldBuf) > 64<<10 || cap(sc.tokens) > 16<<10 ||
+		cap(sc.entBuf) > 64<<10 || cap(sc.numbers) > 16<<10 {
 		return
 	}
 	clear(sc.folds) // drop the strings
 	clear(sc.keywords)
-	clear(sc.seen)
-	sc.folds, sc.stops, sc.keywords = sc.folds[:0], sc.stops[:0], sc.keywords[:0]
+	clear(sc.tokens)
+	clear(sc.numbers)
+	if len(sc.seen) > 0 {
+		clear(sc.seen)
+	}
+	sc.folds, sc.stops, sc.keywords, sc.tokens = sc.folds[:0], sc.stops[:0], sc.keywords[:0], sc.tokens[:0]
 	sc.foldBuf, sc.foldEnds, sc.tokIdx = sc.foldBuf[:0], sc.foldEnds[:0], sc.tokIdx[:0]
 	sc.buf, sc.ends = sc.buf[:0], sc.ends[:0]
+	sc.numbers, sc.entBuf, sc.entEnds = sc.numbers[:0], sc.entBuf[:0], sc.entEnds[:0]
 	termPool.Put(sc)
+}
+
+// seenLinear is how many keywords are deduplicated by a linear scan before
+// the map takes over: most posts have fewer, and a scan of a few strings is
+// cheaper than hashing each one into a map and clearing it afterwards.
+const seenLinear = 32
+
+// addKeyword appends kw to the keywords unless it is there already.
+func (sc *termScratch) addKeyword(kw string) {
+	if len(sc.keywords) < seenLinear {
+		for _, k := range sc.keywords {
+			if k == kw {
+				return
+			}
+		}
+		sc.keywords = append(sc.keywords, kw)
+		return
+	}
+	if len(sc.seen) == 0 {
+		for _, k := range sc.keywords {
+			sc.seen[k] = struct{}{}
+		}
+	}
+	if _, ok := sc.seen[kw]; ok {
+		return
+	}
+	sc.seen[kw] = struct{}{}
+	sc.keywords = append(sc.keywords, kw)
 }
 
 // terms fills Tokens, Bigrams, Keywords and Numbers from the words of the
 // normalised text.
-func (d *Doc) terms(text string, words []word) {
-	sc := termPool.Get().(*termScratch)
-	defer sc.release()
+func (d *Doc) terms(text string, words []word, sc *termScratch) {
 	if d.Lang == LangVI {
 		d.termsVI(text, words, sc)
 		return
 	}
-	d.Tokens = make([]string, 0, len(words))
+	tokens := sc.tokens
 	prev := "" // previous content term, "" after a boundary
 	for _, w := range words {
 		if w.brk {
 			prev = ""
 		}
 		if w.num {
-			d.Numbers = append(d.Numbers, w.s)
+			sc.numbers = append(sc.numbers, w.s)
 		} else if isStopword(w.s, d.Lang) || utf8.RuneCountInString(w.s) < 2 {
 			continue
 		}
 		t := stem(w.s, d.Lang)
-		d.Tokens = append(d.Tokens, t)
+		tokens = append(tokens, t)
 		if prev != "" {
 			sc.add(prev, t)
 		}
 		prev = t
 		if !w.num && utf8.RuneCountInString(w.s) >= 3 {
-			if _, ok := sc.seen[w.s]; !ok {
-				sc.seen[w.s] = struct{}{}
-				sc.keywords = append(sc.keywords, w.s)
-			}
+			sc.addKeyword(w.s)
 		}
 	}
-	d.Bigrams = sc.strs()
-	d.Keywords = clone(sc.keywords)
+	sc.tokens = tokens
+	d.pack(sc)
 }
 
-// clone copies a scratch slice out exactly; nil when empty, as appending
-// to a nil slice would leave it.
-func clone(s []string) []string {
-	if len(s) == 0 {
-		return nil
+// pack copies the scratch tokens, bigrams, keywords and numbers out into
+// Tokens, Bigrams, Keywords and Numbers: one slice allocation for the four.
+// Each is capped at its length, so appending to one cannot write into the
+// next. Tokens is never nil, the others are nil when empty.
+func (d *Doc) pack(sc *termScratch) {
+	nt, nb, nk, nn := len(sc.tokens), len(sc.ends), len(sc.keywords), len(sc.numbers)
+	all := make([]string, nt+nb+nk+nn)
+	copy(all, sc.tokens)
+	d.Tokens = all[:nt:nt]
+	if nb > 0 {
+		d.Bigrams = sc.strs(all[nt : nt+nb : nt+nb])
 	}
-	return append(make([]string, 0, len(s)), s...)
+	if nk > 0 {
+		copy(all[nt+nb:], sc.keywords)
+		d.Keywords = all[nt+nb : nt+nb+nk : nt+nb+nk]
+	}
+	if nn > 0 {
+		copy(all[nt+nb+nk:], sc.numbers)
+		d.Numbers = all[nt+nb+nk:]
+	}
 }
 
 // termsVI: every syllable is kept with and without diacritics, and every
@@ -200,7 +245,7 @@ func (d *Doc) termsVI(text string, words []word, sc *termScratch) {
 			}
 		}
 	}
-	d.Tokens = make([]string, 0, nTok)
+	tokens := slices.Grow(sc.tokens, nTok)
 	stops := sc.stops
 	for _, f := range folds {
 		stops = append(stops, stopVIAnyFold[f])
@@ -208,22 +253,22 @@ func (d *Doc) termsVI(text string, words []word, sc *termScratch) {
 	sc.stops = stops
 	for i, w := range words {
 		if w.num {
-			d.Numbers = append(d.Numbers, w.s)
+			sc.numbers = append(sc.numbers, w.s)
 		}
 		f := folds[i]
 		stop := stops[i]
 		if !stop {
-			d.Tokens = append(d.Tokens, f)
+			tokens = append(tokens, f)
 			if f != w.s {
-				d.Tokens = append(d.Tokens, w.s)
+				tokens = append(tokens, w.s)
 			}
 		}
 		// Syllable bigrams use every syllable: Vietnamese words are
 		// built from syllables that are stopwords on their own.
 		if i > 0 && !w.brk {
 			sc.add(folds[i-1], f)
-			sc.tokIdx = append(sc.tokIdx, len(d.Tokens))
-			d.Tokens = append(d.Tokens, "") // the bigram, filled in below
+			sc.tokIdx = append(sc.tokIdx, len(tokens))
+			tokens = append(tokens, "") // the bigram, filled in below
 			if !stop && !stops[i-1] {
 				p := words[i-1]
 				var kw string
@@ -232,15 +277,12 @@ func (d *Doc) termsVI(text string, words []word, sc *termScratch) {
 				} else {
 					kw = p.s + " " + w.s
 				}
-				if _, ok := sc.seen[kw]; !ok {
-					sc.seen[kw] = struct{}{}
-					sc.keywords = append(sc.keywords, kw)
-				}
+				sc.addKeyword(kw)
 			}
 		}
 	}
-	d.Keywords = clone(sc.keywords)
-	d.Bigrams = sc.strs()
+	sc.tokens = tokens
+	d.pack(sc)
 	for k, i := range sc.tokIdx {
 		d.Tokens[i] = d.Bigrams[k]
 	}
@@ -418,9 +460,10 @@ func Stem(w, lang string) string { return stem(w, lang) }
 
 // entities returns capitalised mid-sentence words and acronyms, folded and
 // lower-cased: a cheap stand-in for named entities that needs no model.
-func entities(s string) []string {
-	var out []string
-	var seen map[string]bool // only for posts with many entities; out is searched below that
+// They are built in sc and copied out at the end in one string.
+func entities(s string, sc *termScratch) []string {
+	buf, ends := sc.entBuf[:0], sc.entEnds[:0]
+	var seen map[string]bool // only for posts with many entities; buf is searched below that
 	var fbuf, lbuf [64]byte
 	sentenceStart := true
 	for i := 0; i < len(s); {
@@ -436,6 +479,22 @@ func entities(s string) []string {
 			continue
 		}
 		j := i
+		if !isUpper(r) {
+			// Neither capitalised nor an acronym: skip the word.
+			for j < len(s) {
+				r2, n2 := rune(s[j]), 1
+				if r2 >= utf8.RuneSelf {
+					r2, n2 = utf8.DecodeRuneInString(s[j:])
+				}
+				if !isLetterOrDigit(r2) {
+					break
+				}
+				j += n2
+			}
+			sentenceStart = false
+			i = j
+			continue
+		}
 		upper := 0
 		count := 0
 		for j < len(s) {
@@ -457,15 +516,17 @@ func entities(s string) []string {
 		if (isUpper(r) && !sentenceStart && count >= 2) || acronym {
 			// strings.ToLower(FoldDiacritics(w)), built on the stack.
 			f := appendLower(lbuf[:0], appendFold(fbuf[:0], w))
-			if !stopEN[string(f)] && !stopFR[string(f)] && !containsBytes(out, seen, f) {
-				e := string(f)
-				out = append(out, e)
+			if !stopENFR[string(f)] && !containsBytes(buf, ends, seen, f) {
+				buf = append(buf, f...)
+				ends = append(ends, len(buf))
 				if seen != nil {
-					seen[e] = true
-				} else if len(out) == 32 {
+					seen[string(f)] = true
+				} else if len(ends) == 32 {
 					seen = make(map[string]bool, 64)
-					for _, e := range out {
-						seen[e] = true
+					start := 0
+					for _, e := range ends {
+						seen[string(buf[start:e])] = true
+						start = e
 					}
 				}
 			}
@@ -473,19 +534,33 @@ func entities(s string) []string {
 		sentenceStart = false
 		i = j
 	}
+	sc.entBuf, sc.entEnds = buf, ends
+	if len(ends) == 0 {
+		return nil
+	}
+	all := string(buf)
+	out := make([]string, len(ends))
+	start := 0
+	for k, e := range ends {
+		out[k] = all[start:e]
+		start = e
+	}
 	return out
 }
 
-// containsBytes reports whether f is in list, or in seen once that exists
-// (a linear search stays cheap for the few entities most posts have).
-func containsBytes(list []string, seen map[string]bool, f []byte) bool {
+// containsBytes reports whether f is one of the strings ends cuts buf
+// into, or in seen once that exists (a linear search stays cheap for the
+// few entities most posts have).
+func containsBytes(buf []byte, ends []int, seen map[string]bool, f []byte) bool {
 	if seen != nil {
 		return seen[string(f)]
 	}
-	for _, e := range list {
-		if e == string(f) {
+	start := 0
+	for _, e := range ends {
+		if string(buf[start:e]) == string(f) {
 			return true
 		}
+		start = e
 	}
 	return false
 }

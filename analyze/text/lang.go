@@ -37,7 +37,13 @@ func DetectLang(s string) string {
 		}
 	}
 	var latin, other, viLetters int
-	for _, r := range s {
+	for i, r := range s {
+		// Two Vietnamese-only letters decide, unless the rest of the text
+		// could still hold more non-Latin letters than Latin ones (each
+		// takes two bytes or more): stop as soon as it cannot.
+		if viLetters >= 2 && latin >= other+(len(s)-i)/2 {
+			return LangVI
+		}
 		switch {
 		case r < utf8.RuneSelf:
 			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
@@ -137,22 +143,48 @@ type stopProfile struct {
 
 // add counts the word w. m[string(bytes)] look-ups do not allocate.
 func (p *stopProfile) add(w []byte) {
-	if stopEN[string(w)] {
+	ws := unsafeString(w) // w is not written while ws is used
+	fl := profileFlags[ws]
+	if fl&inEN != 0 {
 		p.en++
 	}
-	if stopFR[string(w)] {
+	if fl&inFR != 0 {
 		p.fr++
 	}
-	f := appendFold(p.fold[:0], unsafeString(w)) // w is not written while f is used
-	if stopVIFolded[string(f)] {
+	if i := firstFold(ws); i < len(ws) {
+		// The Vietnamese lists hold folded words: look the folded form up.
+		fl = profileFlags[string(appendFold(append(p.fold[:0], w[:i]...), ws[i:]))]
+	}
+	if fl&inVIFolded != 0 {
 		p.vi++
-		if vietnameseOnly[string(f)] {
-			p.vi++
-		}
-	} else if vietnameseOnly[string(f)] {
+	}
+	if fl&inVIOnly != 0 {
 		p.vi++
 	}
 }
+
+// Flags of profileFlags: which stopword lists hold a word.
+const (
+	inEN       = 1 << iota // stopEN
+	inFR                   // stopFR
+	inVIFolded             // stopVIFolded
+	inVIOnly               // vietnameseOnly
+)
+
+// profileFlags merges the lists profile counts, so a word costs one
+// look-up (two when it has diacritics) instead of four.
+var profileFlags = func() map[string]uint8 {
+	m := make(map[string]uint8)
+	for _, l := range []struct {
+		set  map[string]bool
+		flag uint8
+	}{{stopEN, inEN}, {stopFR, inFR}, {stopVIFolded, inVIFolded}, {vietnameseOnly, inVIOnly}} {
+		for w := range l.set {
+			m[w] |= l.flag
+		}
+	}
+	return m
+}()
 
 var targets = whatlanggo.Options{Whitelist: map[whatlanggo.Lang]bool{
 	whatlanggo.Vie: true, whatlanggo.Fra: true, whatlanggo.Eng: true,

@@ -322,3 +322,48 @@ func collapseSpace(s string) string {
 	}
 	return s
 }
+
+// lowerTable caches unicode.ToLower for the scripts posts mostly use.
+var lowerTable = func() (t [propsEnd]uint16) {
+	for r := rune(0); r < propsEnd; r++ {
+		t[r] = uint16(unicode.ToLower(r)) // the lower case of a rune below U+2200 fits in 16 bits
+	}
+	return
+}()
+
+// AppendLower appends strings.ToLower(s) to dst, with a table for the
+// scripts posts mostly use. Invalid UTF-8 bytes become U+FFFD, as they do
+// there.
+func AppendLower(dst []byte, s string) []byte { return appendLowerFold(dst, s, false) }
+
+// AppendLowerFold appends FoldDiacritics(strings.ToLower(s)) to dst in one
+// pass, without the two intermediate strings. Invalid UTF-8 bytes become
+// U+FFFD, as they do there.
+func AppendLowerFold(dst []byte, s string) []byte { return appendLowerFold(dst, s, true) }
+
+func appendLowerFold(dst []byte, s string, fold bool) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		if r < propsEnd {
+			r = rune(lowerTable[r])
+		} else {
+			r = unicode.ToLower(r)
+		}
+		if f, changed := foldRune(r); fold && changed {
+			dst = append(dst, f...)
+		} else {
+			dst = utf8.AppendRune(dst, r)
+		}
+	}
+	return dst
+}

@@ -4,6 +4,7 @@ import (
 	"html"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -35,7 +36,7 @@ func Clean(s string) Social {
 		s = html.UnescapeString(s)
 	}
 	s = strings.TrimSpace(s)
-	if i := strings.LastIndex(s, "(@"); i >= 0 {
+	if i := lastParenAt(s); i >= 0 {
 		start := max(0, i-160)
 		for start > 0 && !utf8.RuneStart(s[start]) {
 			start--
@@ -54,6 +55,8 @@ func Clean(s string) Social {
 	// The text is copied only from the first markup on: most posts have
 	// none, and then Text is a slice of s.
 	bp := scratchPool.Get().(*[]byte)
+	ml := markupPool.Get().(*markupLists)
+	defer ml.release()
 	var b []byte // nil while the text is s[:i]
 	copied := func(i int) []byte {
 		if b == nil {
@@ -68,15 +71,23 @@ func Clean(s string) Social {
 			r, n = utf8.DecodeRuneInString(s[i:])
 		}
 		if isWordRune(prev) {
+			// A rune after a word rune is text, whatever it is; so is each
+			// ASCII byte after it while the one before is a word rune:
+			// take such a run at once.
+			j := i + n
+			for j < len(s) && s[j] < utf8.RuneSelf && isWordRune(r) {
+				r = rune(s[j])
+				j++
+			}
 			if b != nil {
-				b = append(b, s[i:i+n]...)
+				b = append(b, s[i:j]...)
 			}
 			prev = r
-			i += n
+			i = j
 			continue
 		}
 		if n := urlLen(s[i:]); n > 0 {
-			out.URLs = append(out.URLs, strings.TrimRight(s[i:i+n], ".,;:!?)\"'”"))
+			ml.urls = append(ml.urls, strings.TrimRight(s[i:i+n], ".,;:!?)\"'”"))
 			b = append(copied(i), ' ')
 			i += n
 			prev = ' '
@@ -87,9 +98,9 @@ func Clean(s string) Social {
 			if n > 0 {
 				tag := s[i+1 : i+1+n]
 				if c == '@' {
-					out.Mentions = append(out.Mentions, tag)
+					ml.mentions = append(ml.mentions, tag)
 				} else {
-					out.Hashtags = append(out.Hashtags, tag)
+					ml.hashtags = append(ml.hashtags, tag)
 				}
 				b = appendSplitCamel(append(copied(i), ' '), tag)
 				b = append(b, ' ')
@@ -104,6 +115,7 @@ func Clean(s string) Social {
 		prev = r
 		i += n
 	}
+	ml.copyOut(&out)
 	if b == nil {
 		out.Text = strings.TrimSpace(s)
 		scratchPool.Put(bp)
@@ -112,6 +124,56 @@ func Clean(s string) Social {
 		putScratch(bp, b)
 	}
 	return out
+}
+
+// markupLists collects the markup Clean takes out; the lists are copied
+// out once at the end, in one allocation, instead of growing one by one.
+type markupLists struct {
+	urls, mentions, hashtags []string
+}
+
+var markupPool = sync.Pool{New: func() any { return new(markupLists) }}
+
+// copyOut sets out's lists: nil when empty, each capped at its length so
+// appending to one cannot write into the next.
+func (ml *markupLists) copyOut(out *Social) {
+	nu, nm, nh := len(ml.urls), len(ml.mentions), len(ml.hashtags)
+	if nu+nm+nh == 0 {
+		return
+	}
+	all := make([]string, 0, nu+nm+nh)
+	all = append(append(append(all, ml.urls...), ml.mentions...), ml.hashtags...)
+	if nu > 0 {
+		out.URLs = all[:nu:nu]
+	}
+	if nm > 0 {
+		out.Mentions = all[nu : nu+nm : nu+nm]
+	}
+	if nh > 0 {
+		out.Hashtags = all[nu+nm:]
+	}
+}
+
+// release empties ml and pools it again.
+func (ml *markupLists) release() {
+	if cap(ml.urls)+cap(ml.mentions)+cap(ml.hashtags) > 4096 {
+		return // one huge post: let it go
+	}
+	clear(ml.urls) // drop the strings
+	clear(ml.mentions)
+	clear(ml.hashtags)
+	ml.urls, ml.mentions, ml.hashtags = ml.urls[:0], ml.mentions[:0], ml.hashtags[:0]
+	markupPool.Put(ml)
+}
+
+// lastParenAt is strings.LastIndex(s, "(@"), looking for an '@' at all
+// first: most posts have none, and IndexByte is much cheaper than
+// LastIndex's backward search.
+func lastParenAt(s string) int {
+	if strings.IndexByte(s, '@') < 0 {
+		return -1
+	}
+	return strings.LastIndex(s, "(@")
 }
 
 // urlLen returns the length of the link starting s, or 0.

@@ -94,3 +94,32 @@ func inFolded(m map[string]bool, w string) bool {
 	var tmp [64]byte
 	return m[string(appendFold(append(tmp[:0], w[:i]...), w[i:]))]
 }
+
+// stopENFR is the union of the English and French lists (entities drops
+// both in one look-up).
+var stopENFR = func() map[string]bool {
+	m := make(map[string]bool, len(stopEN)+len(stopFR))
+	for _, s := range []map[string]bool{stopEN, stopFR} {
+		for w := range s {
+			m[w] = true
+		}
+	}
+	return m
+}()
+
+// stopAny is the union of every stopword list, as seen by IsStopword on a
+// folded word.
+var stopAny = func() map[string]bool {
+	m := make(map[string]bool, len(stopEN)+len(stopFR)+len(stopVI)+len(stopVIAnyFold))
+	for _, s := range []map[string]bool{stopEN, stopFR, stopVI, stopVIAnyFold} {
+		for w := range s {
+			m[w] = true
+		}
+	}
+	return m
+}()
+
+// IsFoldedStopword reports whether w, already folded by FoldDiacritics, is
+// a stopword of any supported language: IsStopword(w, l) for one of "en",
+// "fr", "vi", in one look-up.
+func IsFoldedStopword(w string) bool { return stopAny[w] }

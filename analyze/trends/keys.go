@@ -3,8 +3,10 @@ package trends
 import (
 	"encoding/hex"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/trendwatch/trendwatch/analyze/text"
 	"github.com/trendwatch/trendwatch/internal/urlcanon"
@@ -33,12 +35,13 @@ const (
 // are the ids of the facts the post matched. It is a pure function of its
 // arguments.
 func Keys(p schema.Post, doc text.Doc, matches []string) []string {
-	k := keySet{seen: make(map[string]struct{}, 16)}
+	k := keyPool.Get().(*keySet)
+	defer k.release()
 	for i, h := range doc.Hashtags {
 		if i >= maxHashtags {
 			break
 		}
-		k.add(schema.TopicHashtag, hashtagKey(h))
+		k.addHashtag(h)
 	}
 	nURL := 0
 	addURL := func(raw string) {
@@ -74,7 +77,8 @@ func Keys(p schema.Post, doc text.Doc, matches []string) []string {
 		if i >= maxKeywords {
 			break
 		}
-		k.add(schema.TopicKeyword, strings.ToLower(w))
+		k.scratch = text.AppendLower(k.scratch[:0], w)
+		k.add(schema.TopicKeyword, unsafeString(k.scratch))
 	}
 	// Vietnamese keywords already are syllable pairs; for the other
 	// languages the first adjacent content-word pairs are the key phrases.
@@ -83,19 +87,17 @@ func Keys(p schema.Post, doc text.Doc, matches []string) []string {
 			if i >= maxPhrases {
 				break
 			}
-			k.add(schema.TopicKeyword, strings.ReplaceAll(b, "_", " "))
+			k.addPhrase(b)
 		}
 	}
-	for _, s := range storyKeys(doc.Text) {
-		k.add(schema.TopicStory, s)
-	}
+	k.addStory(doc.Text)
 	for i, id := range matches {
 		if i >= maxFacts {
 			break
 		}
 		k.add(schema.TopicFact, strings.TrimSpace(id))
 	}
-	return k.keys
+	return k.strs()
 }
 
 // AnalyzeKeys returns the keys of p, analysing its title and text the way the
@@ -108,45 +110,131 @@ func AnalyzeKeys(p schema.Post, matches []string) []string {
 	return Keys(p, text.Analyze(body, p.Lang), matches)
 }
 
+// keySet collects the keys of one post in one buffer: a post's keys cost
+// one string allocation, not one each. It is pooled, and small enough (at
+// most MaxKeys keys) that duplicates are found by a linear scan.
 type keySet struct {
-	keys []string
-	seen map[string]struct{}
+	buf     []byte
+	ends    []int  // end of each key in buf
+	scratch []byte // a value being built (folded hashtag, phrase, story words)
+	words   []string
+	sig     [storyBands * storyRows]uint64
 }
 
+var keyPool = sync.Pool{New: func() any {
+	return &keySet{buf: make([]byte, 0, 512), ends: make([]int, 0, MaxKeys), scratch: make([]byte, 0, 1024)}
+}}
+
+// release empties k and pools it again, unless one huge post grew it.
+func (k *keySet) release() {
+	if cap(k.scratch) > 64<<10 || cap(k.words) > 1024 {
+		return
+	}
+	clear(k.words) // they point into scratch, but keep the pool from pinning anything else
+	k.buf, k.ends, k.scratch, k.words = k.buf[:0], k.ends[:0], k.scratch[:0], k.words[:0]
+	keyPool.Put(k)
+}
+
+// strs returns the keys, copied out of the pooled buffer in one string.
+func (k *keySet) strs() []string {
+	if len(k.ends) == 0 {
+		return nil
+	}
+	all := string(k.buf)
+	out := make([]string, len(k.ends))
+	start := 0
+	for i, e := range k.ends {
+		out[i] = all[start:e]
+		start = e
+	}
+	return out
+}
+
+// add appends prefix + cleanKey(v), truncated to MaxKeyBytes, unless it is
+// empty, a duplicate or MaxKeys keys are already taken. v may point into
+// k.scratch: it is copied before scratch changes.
 func (k *keySet) add(prefix, v string) {
-	if len(k.keys) >= MaxKeys {
+	if len(k.ends) >= MaxKeys {
 		return
 	}
 	v = cleanKey(v)
 	if v == "" {
 		return
 	}
-	key := prefix + v
-	if len(key) > MaxKeyBytes {
-		key = truncateUTF8(key, MaxKeyBytes)
+	start := len(k.buf)
+	k.buf = append(append(k.buf, prefix...), v...)
+	if n := len(k.buf) - start; n > MaxKeyBytes {
+		n = MaxKeyBytes
+		for n > 0 && !utf8.RuneStart(k.buf[start+n]) {
+			n--
+		}
+		k.buf = k.buf[:start+n]
 	}
-	if _, dup := k.seen[key]; dup {
-		return
+	key := k.buf[start:]
+	prev := 0
+	for _, e := range k.ends {
+		if string(k.buf[prev:e]) == string(key) {
+			k.buf = k.buf[:start]
+			return
+		}
+		prev = e
 	}
-	k.seen[key] = struct{}{}
-	k.keys = append(k.keys, key)
+	k.ends = append(k.ends, len(k.buf))
 }
+
+// addHashtag adds the key of hashtag h.
+func (k *keySet) addHashtag(h string) {
+	k.scratch = hashtagKey(k.scratch[:0], h)
+	k.add(schema.TopicHashtag, unsafeString(k.scratch))
+}
+
+// addPhrase adds the keyword of the bigram b ("a_b" → "a b").
+func (k *keySet) addPhrase(b string) {
+	s := k.scratch[:0]
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c == '_' {
+			c = ' '
+		}
+		s = append(s, c)
+	}
+	k.scratch = s
+	k.add(schema.TopicKeyword, unsafeString(s))
+}
+
+// unsafeString returns b as a string without copying; b must not change
+// while the string is used.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // cleanKey makes v safe to carry in a key: valid UTF-8, no control or
 // format characters, single spaces, trimmed.
 func cleanKey(v string) string {
 	clean := true
-	for _, r := range v {
-		if r == utf8.RuneError || r < ' ' || r == 0x7f || unicode.Is(unicode.Cf, r) || (unicode.IsSpace(r) && r != ' ') {
+	space := false // the previous byte was ' ': "  " needs collapsing
+	for i := 0; i < len(v); {
+		c := v[i]
+		if c < utf8.RuneSelf { // ASCII: no format characters, every other space is a control
+			if c < ' ' || c == 0x7f || c == ' ' && space {
+				clean = false
+				break
+			}
+			space = c == ' '
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(v[i:])
+		if r == utf8.RuneError || unicode.Is(unicode.Cf, r) || unicode.IsSpace(r) {
 			clean = false
 			break
 		}
+		space = false
+		i += n
 	}
-	if clean && !strings.Contains(v, "  ") {
+	if clean {
 		return strings.TrimSpace(v)
 	}
 	var b strings.Builder
-	space := false
+	space = false
 	for _, r := range strings.ToValidUTF8(v, "") {
 		switch {
 		case r == utf8.RuneError, unicode.IsControl(r), unicode.Is(unicode.Cf, r):
@@ -174,22 +262,23 @@ func truncateUTF8(s string, n int) string {
 	return s[:n]
 }
 
-// hashtagKey folds case and Vietnamese diacritics so #HàNội, #hanoi and
-// #HaNoi are one topic (social posts often drop the accents).
-func hashtagKey(h string) string {
-	h = strings.TrimLeft(h, "#＃")
-	return text.FoldDiacritics(strings.ToLower(h))
+// hashtagKey appends the key of hashtag h to dst, folding case and
+// Vietnamese diacritics so #HàNội, #hanoi and #HaNoi are one topic (social
+// posts often drop the accents).
+func hashtagKey(dst []byte, h string) []byte {
+	return text.AppendLowerFold(dst, strings.TrimLeft(h, "#＃"))
 }
 
-// storyKeys returns the LSH band keys of s's MinHash signature over
+// addStory adds the LSH band keys of s's MinHash signature over
 // content-word bigram shingles, folded so that a repost without accents,
 // with a different link or an "RT" prefix lands in the same cluster.
-func storyKeys(s string) []string {
-	words := storyWords(s)
+func (k *keySet) addStory(s string) {
+	k.words = k.storyWords(s)
+	words := k.words
 	if len(words) < storyMinWords {
-		return nil
+		return
 	}
-	var sig [storyBands * storyRows]uint64
+	sig := &k.sig
 	for i := range sig {
 		sig[i] = ^uint64(0)
 	}
@@ -207,7 +296,6 @@ func storyKeys(s string) []string {
 			}
 		}
 	}
-	keys := make([]string, 0, storyBands)
 	var buf [1 + 8]byte
 	for b := range storyBands {
 		h := uint64(fnvOffset)
@@ -216,24 +304,44 @@ func storyKeys(s string) []string {
 		}
 		buf[0] = 'a' + byte(b)
 		hex.Encode(buf[1:], []byte{byte(h >> 56), byte(h >> 48), byte(h >> 40), byte(h >> 32)})
-		keys = append(keys, string(buf[:]))
+		k.add(schema.TopicStory, unsafeString(buf[:]))
 	}
-	return keys
 }
 
 // storyWords returns the folded, lower-cased content words of s: letters and
-// digits only, stopwords of any supported language dropped.
-func storyWords(s string) []string {
-	s = text.FoldDiacritics(strings.ToLower(s))
-	var words []string
-	for f := range strings.FieldsFuncSeq(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		if len(f) < 2 || text.IsStopword(f, text.LangEN) || text.IsStopword(f, text.LangFR) || text.IsStopword(f, text.LangVI) {
-			continue
+// digits only, stopwords of any supported language dropped. They point into
+// k.scratch and k.words.
+func (k *keySet) storyWords(s string) []string {
+	f := text.AppendLowerFold(k.scratch[:0], s)
+	k.scratch = f
+	words := k.words[:0]
+	start := -1 // of the current word
+	for i := 0; i <= len(f); {
+		sep, n := true, 1 // the end of f ends a word too
+		if i < len(f) {
+			if c := f[i]; c < utf8.RuneSelf {
+				sep = !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9')
+			} else {
+				var r rune
+				r, n = utf8.DecodeRune(f[i:])
+				sep = !unicode.IsLetter(r) && !unicode.IsDigit(r)
+			}
 		}
-		words = append(words, f)
-		if len(words) >= 512 { // the opening of a long article identifies it
-			break
+		switch {
+		case !sep && start < 0:
+			start = i
+		case sep && start >= 0:
+			w := unsafeString(f[start:i])
+			start = -1
+			if len(w) < 2 || text.IsFoldedStopword(w) {
+				break
+			}
+			words = append(words, w)
+			if len(words) >= 512 { // the opening of a long article identifies it
+				return words
+			}
 		}
+		i += n
 	}
 	return words
 }
