@@ -22,13 +22,28 @@ type termSlot struct {
 }
 
 func termKey(t string) (k0 uint64, k1 uint32) {
-	for i := 0; i < len(t) && i < 8; i++ {
+	if len(t) >= 11 {
+		// Most looked-up terms: the byte loads combine into two, with no
+		// branch per byte.
+		_ = t[10]
+		k0 = uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+		k1 = uint32(t[8]) | uint32(t[9])<<8 | uint32(t[10])<<16
+		return k0, k1 | uint32(min(len(t), 255))<<24
+	}
+	if len(t) >= 8 {
+		_ = t[7]
+		k0 = uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+		for i := 8; i < len(t); i++ {
+			k1 |= uint32(t[i]) << (8 * (i - 8))
+		}
+		return k0, k1 | uint32(len(t))<<24
+	}
+	for i := 0; i < len(t); i++ {
 		k0 |= uint64(t[i]) << (8 * i)
 	}
-	for i := 8; i < len(t) && i < 11; i++ {
-		k1 |= uint32(t[i]) << (8 * (i - 8))
-	}
-	return k0, k1 | uint32(min(len(t), 255))<<24
+	return k0, uint32(len(t)) << 24
 }
 
 func (d *termDict) len() int { return len(d.terms) }

@@ -115,9 +115,29 @@ func TestNthLargest(t *testing.T) {
 			h[i] = hit{s: v, d: int32(i)}
 		}
 		k := 1 + r.IntN(n)
-		got, _ := nthLargest(h, k, nil)
+		got, _ := nthLargest(slices.Clone(h), k, nil)
 		if got != want[n-k] {
 			t.Fatalf("round %d: nthLargest(%v, %d) = %v, want %v", round, a, k, got, want[n-k])
+		}
+		// The hits it keeps for topLocked: in their order, and every one
+		// scoring at least the threshold among them.
+		lo, hi := slices.Min(a), slices.Max(a)
+		_, top, _, _ := nthLargestIn(slices.Clone(h), k, lo, hi, nil, nil)
+		at, above := 0, 0
+		for _, x := range top {
+			for at < n && h[at] != x {
+				at++
+			}
+			if at == n {
+				t.Fatalf("round %d: top %v is not a subsequence of %v", round, top, h)
+			}
+			at++
+			if x.s >= got {
+				above++
+			}
+		}
+		if wantAbove := n - firstAtLeast(want, got); above != wantAbove {
+			t.Fatalf("round %d: top holds %d hits ≥ %v, want %d", round, above, got, wantAbove)
 		}
 	}
 }
@@ -248,5 +268,90 @@ func TestDerivedTablesExact(t *testing.T) {
 	check("after a long fact")
 	if l := ix.norms.Load().lens[ix.byID[long.ID]]; l[0] != lenLong {
 		t.Fatalf("long fact's lengths %v, want the computed path", l)
+	}
+}
+
+// firstAtLeast returns the index of the first of sorted a not below v.
+func firstAtLeast(a []float32, v float32) int {
+	i, _ := slices.BinarySearch(a, v)
+	return i
+}
+
+// TestCandidateFieldSums checks the candidates' BM25F total, per-field
+// BM25 sums and matched share — summed for them apart from selection
+// (addFields, addLate) — against scoring each candidate on its own: every
+// known query term in the order selection uses (selecting terms, then the
+// frequent ones, each group in term order), its posting found by search,
+// each field's value computed from the field length. The values must be
+// the same floats, not close ones.
+func TestCandidateFieldSums(t *testing.T) {
+	ix := NewIndex(Options{})
+	for _, f := range factsAt(t, 15000) {
+		ix.Upsert(f)
+	}
+	var texts []string
+	for _, q := range checkThat(t, "2022", "devtest").queries {
+		texts = append(texts, q.Text)
+	}
+	texts = append(texts, streamPosts(t)[:400]...) // past the tables' rebuild point too
+	checked := 0
+	for qi, s := range texts {
+		q := newQuery(text.Analyze(s, ""), nil)
+		ix.mu.RLock()
+		cands := ix.candidatesLocked(&q, 40, 0)
+		st := ix.statsFor(q.doc.Lang)
+		frequent := max(float64(frequentFloor), frequentShare*float64(ix.live))
+		var early, late []qterm
+		var totalW float64
+		for i, term := range q.sorted {
+			id, ok := ix.dict.lookup(term, hash32(seedTerm, term))
+			idf := st.idf(0)
+			if ok {
+				idf = st.idf(st.dfOf(id))
+			}
+			qw := idf * (1 + logCount(q.counts[i]))
+			totalW += qw
+			switch {
+			case !ok || ix.df[id] <= 0:
+			case float64(ix.df[id]) > frequent:
+				late = append(late, qterm{id, qw})
+			default:
+				early = append(early, qterm{id, qw})
+			}
+		}
+		for _, c := range cands {
+			m := &ix.meta[c.doc]
+			var tot, matched float32
+			var field [nFields]float32
+			for _, term := range append(slices.Clone(early), late...) {
+				p := findPosting(ix.post[term.id], c.doc)
+				if p == nil {
+					continue
+				}
+				var tfw float64
+				for f := range nFields {
+					if p.tf[f] == 0 {
+						continue
+					}
+					norm := float64(p.tf[f]) / lenNorm(m, &st.avg, f)
+					field[f] += float32(term.w * norm / (bm25K1 + norm))
+					tfw += fieldWeight[f] * norm
+				}
+				tot += float32(term.w * tfw / (bm25K1 + tfw))
+				matched += float32(term.w)
+			}
+			want := [5]float64{float64(tot), float64(field[fClaim]), float64(field[fTitle]),
+				float64(field[fSummary]), min(float64(matched)/max(totalW, 1e-9), 1)}
+			got := [5]float64{c.feats[0], c.feats[2], c.feats[3], c.feats[4], c.feats[5]}
+			if got != want {
+				ix.mu.RUnlock()
+				t.Fatalf("query %d doc %d: total, fields, matched share %v, want %v", qi, c.doc, got, want)
+			}
+			checked++
+		}
+		ix.mu.RUnlock()
+	}
+	if checked < 1000 {
+		t.Fatalf("only %d candidates checked", checked)
 	}
 }

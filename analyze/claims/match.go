@@ -199,11 +199,8 @@ func distinctTerms(tokens []string, sorted []string, counts []int32, hashes []ui
 			k = uint64(s[0])<<48 | uint64(s[1])<<40 | uint64(s[2])<<32 | uint64(s[3])<<24 |
 				uint64(s[4])<<16 | uint64(s[5])<<8 | uint64(s[6])
 		} else {
-			for b := range 7 {
-				k <<= 8
-				if b < len(s) {
-					k |= uint64(s[b])
-				}
+			for b := 0; b < len(s); b++ {
+				k |= uint64(s[b]) << (48 - 8*b)
 			}
 		}
 		keys[i] = k<<8 | uint64(i)
@@ -238,10 +235,14 @@ func distinctTerms(tokens []string, sorted []string, counts []int32, hashes []ui
 // crowd under a few first bytes is sorted by comparison.
 func sortKeys(ks []uint64) []uint64 {
 	var start [257]uint16
+	lo, hi := uint64(255), uint64(0) // first bytes present
 	for _, k := range ks {
 		start[k>>56+1]++
+		lo, hi = min(lo, k>>56), max(hi, k>>56)
 	}
-	for b := 1; b < len(start); b++ {
+	// Prefix sums over the first bytes present only (start[lo] is 0):
+	// a post's terms span a few dozen of the 256.
+	for b := lo + 1; b <= hi+1; b++ {
 		if start[b] > maxBucket {
 			slices.Sort(ks)
 			return ks
@@ -361,13 +362,19 @@ func (ix *Index) match(sc *scratch, q *query, k int) []Result {
 	for i := range cands {
 		cands[i].score = ix.model.Score(cands[i].feats[:])
 	}
-	out := make([]Result, 0, min(k, len(cands)))
 	sc.order = ix.rankCands(cands, sc.order[:0])
+	// Sized to the results: most stream posts have none, and an empty
+	// slice of capacity 0 does not allocate.
+	m := 0
 	for _, i := range sc.order {
-		c := &cands[i]
-		if len(out) == k || c.score < ix.opts.MinScore {
+		if m == k || cands[i].score < ix.opts.MinScore {
 			break
 		}
+		m++
+	}
+	out := make([]Result, 0, m)
+	for _, i := range sc.order[:m] {
+		c := &cands[i]
 		f := &ix.facts[c.doc].f
 		out = append(out, Result{FactID: f.ID, Score: c.score, Verdict: f.Verdict, Rating: f.Rating,
 			Lang: ix.facts[c.doc].lang, URL: f.URL, BM25: c.bm25})
@@ -841,23 +848,39 @@ func (ix *Index) scorePostings(sc *scratch, nt *normTable, id int32, qw float64,
 		return
 	}
 	byLen := &nt.byLen
+	// Every posting's document is written at touched[w], and w moves on
+	// only for a document not touched before: no branch on it, which
+	// mispredicted wherever new and seen documents mix.
+	touched := slices.Grow(sc.touched, len(ps))
+	w := len(touched)
+	touched = touched[:w+len(ps)]
 	for i := range ps {
 		p := &ps[i]
 		l := &nt.lens[p.doc]
-		if l[0] >= lenLong || p.tf[0] > 1 || p.tf[1] > 1 || p.tf[2] > 1 {
+		// Some tf above 1 exactly when the tfs' bitwise or is: one test.
+		if l[0] >= lenLong || p.tf[0]|p.tf[1]|p.tf[2] > 1 {
 			if l[0] == lenDead {
 				continue
 			}
 			// A tf above 1 (1.5% of postings) or an over-long field.
 			m := &ix.meta[p.doc]
 			inv := nt.docInv(p.doc, m)
-			ix.addTotal(sc, p.doc, qw, postingTFW(p, &inv, m, avg))
+			tfw := postingTFW(p, &inv, m, avg)
+			a := &sc.tot[p.doc]
+			if *a == 0 {
+				touched[w] = p.doc
+				w++
+			}
+			*a += float32(qw * tfw / (bm25K1 + tfw))
 			continue
 		}
 		a := &sc.tot[p.doc]
+		touched[w] = p.doc
+		inc := 0
 		if *a == 0 {
-			sc.touched = append(sc.touched, p.doc)
+			inc = 1
 		}
+		w += inc
 		// tf ≤ 1, without a branch per field: the pattern of fields varies
 		// from posting to posting. An absent field adds +0 to tfw, which
 		// leaves it unchanged; the sum is in addPosting's order.
@@ -866,15 +889,7 @@ func (ix *Index) scorePostings(sc *scratch, nt *normTable, id int32, qw float64,
 		tfw += fieldWeight[2] * (float64(p.tf[2]) * byLen[2][l[2]%lenTable])
 		*a += float32(qw * tfw / (bm25K1 + tfw))
 	}
-}
-
-// addTotal adds a posting's BM25F contribution to document d's total.
-func (ix *Index) addTotal(sc *scratch, d int32, qw, tfw float64) {
-	a := &sc.tot[d]
-	if *a == 0 {
-		sc.touched = append(sc.touched, d)
-	}
-	*a += float32(qw * tfw / (bm25K1 + tfw))
+	sc.touched = touched[:w]
 }
 
 // fieldNorm is BM25's normalised tf of a posting's field f (tf > 0), as
@@ -990,10 +1005,11 @@ func (ix *Index) topLocked(sc *scratch, n int) []candidate {
 	sc.heap = h
 	if len(h) > n {
 		var th float32
-		th, sc.scores, sc.bk = nthLargestIn(h, n, lo, hi, sc.scores[:0], sc.bk)
+		var top []hit
+		th, top, sc.scores, sc.bk = nthLargestIn(h, n, lo, hi, sc.scores[:0], sc.bk)
 		w := 0
 		ties := sc.ties[:0]
-		for _, x := range h { // compacts in place: w never passes the reader
+		for _, x := range top { // compacts in place: w never passes the reader
 			if x.s > th { // above the threshold: all taken
 				h[w] = x
 				w++
@@ -1028,21 +1044,26 @@ func (ix *Index) topLocked(sc *scratch, n int) []candidate {
 // only that bucket's scores are sorted. Each pass is a well-predicted
 // loop, where quickselect's partitioning and a bounded heap's sifting
 // mispredicted a branch about every other comparison.
+// h is reordered (see nthLargestIn).
 func nthLargest(h []hit, n int, buf []float32) (float32, []float32) {
 	lo, hi := h[0].s, h[0].s
 	for _, x := range h[1:] {
 		lo, hi = min(lo, x.s), max(hi, x.s)
 	}
-	th, buf, _ := nthLargestIn(h, n, lo, hi, buf, nil)
+	th, _, buf, _ := nthLargestIn(h, n, lo, hi, buf, nil)
 	return th, buf
 }
 
 // nthLargestIn is nthLargest given h's least and greatest scores (a ±0
 // extreme may come as either zero: the buckets are the same), with bk a
-// buffer for each hit's bucket, returned grown for reuse.
-func nthLargestIn(h []hit, n int, lo, hi float32, buf []float32, bk []uint8) (float32, []float32, []uint8) {
+// buffer for each hit's bucket, returned grown for reuse. It also
+// compacts into h's front, in order, the hits of the threshold's bucket
+// and above, and returns them (top): every hit scoring at least the
+// threshold is there, and the caller's pass to split them from the rest
+// then runs over those few instead of every hit.
+func nthLargestIn(h []hit, n int, lo, hi float32, buf []float32, bk []uint8) (float32, []hit, []float32, []uint8) {
 	if !(hi > lo) { // all equal
-		return hi, buf, bk
+		return hi, h, buf, bk
 	}
 	const nb = 256
 	scale := float32(nb-1) / (hi - lo)
@@ -1061,14 +1082,21 @@ func nthLargestIn(h []hit, n int, lo, hi float32, buf []float32, bk []uint8) (fl
 		above += int(cnt[b])
 		b--
 	}
+	// Buckets are monotone in the score: a hit in a higher bucket scores
+	// above every hit of bucket b, one in a lower bucket below.
 	buf = buf[:0]
-	for i, x := range h {
-		if int(bk[i]) == b {
-			buf = append(buf, x.s)
+	w := 0
+	for i, x := range h { // w never passes the reader
+		if c := int(bk[i]); c >= b {
+			h[w] = x
+			w++
+			if c == b {
+				buf = append(buf, x.s)
+			}
 		}
 	}
 	slices.Sort(buf)
-	return buf[len(buf)-(n-above)], buf, bk
+	return buf[len(buf)-(n-above)], h[:w], buf, bk
 }
 
 // Candidate selection skips terms in more than frequentShare of the facts
