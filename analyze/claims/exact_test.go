@@ -115,14 +115,13 @@ func TestNthLargest(t *testing.T) {
 			h[i] = hit{s: v, d: int32(i)}
 		}
 		k := 1 + r.IntN(n)
-		got, _ := nthLargest(slices.Clone(h), k, nil)
+		lo, hi := slices.Min(a), slices.Max(a)
+		got, top, _, _ := nthLargest(slices.Clone(h), k, lo, hi, nil, nil)
 		if got != want[n-k] {
 			t.Fatalf("round %d: nthLargest(%v, %d) = %v, want %v", round, a, k, got, want[n-k])
 		}
 		// The hits it keeps for topLocked: in their order, and every one
 		// scoring at least the threshold among them.
-		lo, hi := slices.Min(a), slices.Max(a)
-		_, top, _, _ := nthLargestIn(slices.Clone(h), k, lo, hi, nil, nil)
 		at, above := 0, 0
 		for _, x := range top {
 			for at < n && h[at] != x {

@@ -1006,7 +1006,7 @@ func (ix *Index) topLocked(sc *scratch, n int) []candidate {
 	if len(h) > n {
 		var th float32
 		var top []hit
-		th, top, sc.scores, sc.bk = nthLargestIn(h, n, lo, hi, sc.scores[:0], sc.bk)
+		th, top, sc.scores, sc.bk = nthLargest(h, n, lo, hi, sc.scores[:0], sc.bk)
 		w := 0
 		ties := sc.ties[:0]
 		for _, x := range top { // compacts in place: w never passes the reader
@@ -1037,31 +1037,21 @@ func (ix *Index) topLocked(sc *scratch, n int) []candidate {
 }
 
 // nthLargest returns the n-th largest score of h (1 ≤ n ≤ len(h)),
-// counting repeats, and buf's grown storage for reuse. The scores are
-// counted into 256 buckets spaced evenly between the least and the
-// greatest (the bucket index is monotone in the score, so the n-th
-// largest lies in the bucket where the count from the top reaches n);
-// only that bucket's scores are sorted. Each pass is a well-predicted
-// loop, where quickselect's partitioning and a bounded heap's sifting
-// mispredicted a branch about every other comparison.
-// h is reordered (see nthLargestIn).
-func nthLargest(h []hit, n int, buf []float32) (float32, []float32) {
-	lo, hi := h[0].s, h[0].s
-	for _, x := range h[1:] {
-		lo, hi = min(lo, x.s), max(hi, x.s)
-	}
-	th, _, buf, _ := nthLargestIn(h, n, lo, hi, buf, nil)
-	return th, buf
-}
-
-// nthLargestIn is nthLargest given h's least and greatest scores (a ±0
-// extreme may come as either zero: the buckets are the same), with bk a
-// buffer for each hit's bucket, returned grown for reuse. It also
-// compacts into h's front, in order, the hits of the threshold's bucket
-// and above, and returns them (top): every hit scoring at least the
+// counting repeats, given h's least and greatest scores (a ±0 extreme may
+// come as either zero: the buckets are the same). The scores are counted
+// into 256 buckets spaced evenly between the least and the greatest (the
+// bucket index is monotone in the score, so the n-th largest lies in the
+// bucket where the count from the top reaches n); only that bucket's
+// scores are sorted. Each pass is a well-predicted loop, where
+// quickselect's partitioning and a bounded heap's sifting mispredicted a
+// branch about every other comparison.
+//
+// It also compacts into h's front, in order, the hits of the threshold's
+// bucket and above, and returns them (top): every hit scoring at least the
 // threshold is there, and the caller's pass to split them from the rest
-// then runs over those few instead of every hit.
-func nthLargestIn(h []hit, n int, lo, hi float32, buf []float32, bk []uint8) (float32, []hit, []float32, []uint8) {
+// then runs over those few instead of every hit. buf (the bucket's scores)
+// and bk (each hit's bucket) are buffers, returned grown for reuse.
+func nthLargest(h []hit, n int, lo, hi float32, buf []float32, bk []uint8) (float32, []hit, []float32, []uint8) {
 	if !(hi > lo) { // all equal
 		return hi, h, buf, bk
 	}

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/kljensen/snowball/english"
@@ -566,20 +565,4 @@ func containsBytes(buf []byte, ends []int, seen map[string]bool, f []byte) bool 
 }
 
 // appendLower appends strings.ToLower(s) for valid UTF-8 s.
-func appendLower(dst, s []byte) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			dst = append(dst, c)
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRune(s[i:])
-		dst = utf8.AppendRune(dst, unicode.ToLower(r))
-		i += n
-	}
-	return dst
-}
+func appendLower(dst, s []byte) []byte { return appendLowerFold(dst, unsafeString(s), false) }

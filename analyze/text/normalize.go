@@ -359,11 +359,13 @@ func appendLowerFold(dst []byte, s string, fold bool) []byte {
 		} else {
 			r = unicode.ToLower(r)
 		}
-		if f, changed := foldRune(r); fold && changed {
-			dst = append(dst, f...)
-		} else {
-			dst = utf8.AppendRune(dst, r)
+		if fold {
+			if f, changed := foldRune(r); changed {
+				dst = append(dst, f...)
+				continue
+			}
 		}
+		dst = utf8.AppendRune(dst, r)
 	}
 	return dst
 }
