@@ -28,10 +28,11 @@ var benchEnd = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 // (TRENDWATCH_BENCH_POSTS, default 1,000,000) spread over the week before
 // benchEnd: Zipf-popular hashtags with hourly bursts in three languages
 // (package bench's generator), 2% restating one of 2,000 facts, 500 cases
-// and 50 sources. The database trendwatch_web_bench_<n> is kept; drop it
+// and 50 sources, its closed hours compacted as serve's compactor does.
+// The database trendwatch_web_bench_<n> is kept; drop it
 // to reseed. For 10M: TRENDWATCH_BENCH_POSTS=10000000 (seeding runs at
 // the store's insert rate, ~10-20 minutes on two cores).
-func benchServer(b *testing.B, noCache bool) (http.Handler, string, int) {
+func benchServer(b *testing.B, noCache bool, now time.Time) (http.Handler, string, int) {
 	n := 1_000_000
 	if v := os.Getenv("TRENDWATCH_BENCH_POSTS"); v != "" {
 		var err error
@@ -62,7 +63,16 @@ func benchServer(b *testing.B, noCache bool) (http.Handler, string, int) {
 		seedBench(b, st, n)
 		b.Logf("seeded %d posts in %v", n, time.Since(t))
 	}
-	srv, err := New(Options{Store: st, Facts: storeFacts{st}, Now: func() time.Time { return benchEnd }, NoCache: noCache,
+	// As serve's compactor would have done by now (a no-op when it has).
+	t := time.Now()
+	cs, err := st.Compact(ctx, time.Now(), clickhouse.CompactLimits{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if cs.Hours > 0 {
+		b.Logf("compacted %d hours and %d days in %v", cs.Hours, cs.Days, time.Since(t))
+	}
+	srv, err := New(Options{Store: st, Facts: storeFacts{st}, Now: func() time.Time { return now }, NoCache: noCache,
 		Thresholds: func() map[string]float64 { return map[string]float64{"vi": 0.6, "fr": 0.6, "en": 0.6} }}, quietLog())
 	if err != nil {
 		b.Fatal(err)
@@ -126,16 +136,23 @@ func seedBench(b *testing.B, st *clickhouse.Store, n int) {
 
 // BenchmarkPages reports the server time of every dashboard page (p50 and
 // p95 in ms) over the generated data set: "cold" with the result cache off
-// (every request queries ClickHouse), "warm" with it on (what a second
-// viewer within the same minute, or a view Warm precomputes, costs).
+// (every request queries ClickHouse), "cold-ragged" the same at 11:37
+// instead of 12:00 (windows start and end inside hours, which are counted
+// raw, as are the hours across sparkline buckets), "warm" with the cache
+// on (what a second viewer within the same minute, or a view Warm
+// precomputes, costs).
 func BenchmarkPages(b *testing.B) {
-	for _, mode := range []string{"cold", "warm"} {
-		b.Run(mode, func(b *testing.B) { benchPages(b, mode == "cold") })
+	for _, mode := range []string{"cold", "cold-ragged", "warm"} {
+		now := benchEnd
+		if mode == "cold-ragged" {
+			now = benchEnd.Add(-23 * time.Minute)
+		}
+		b.Run(mode, func(b *testing.B) { benchPages(b, mode != "warm", now) })
 	}
 }
 
-func benchPages(b *testing.B, noCache bool) {
-	h, token, n := benchServer(b, noCache)
+func benchPages(b *testing.B, noCache bool, now time.Time) {
+	h, token, n := benchServer(b, noCache, now)
 	get := func(path string) int {
 		r := httptest.NewRequest("GET", path, nil)
 		r.RemoteAddr = "192.0.2.1:1234"

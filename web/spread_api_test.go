@@ -172,6 +172,14 @@ func (c *spreadCorpus) expectSpread(topic string, from, to time.Time, step time.
 		w.lists[s] = map[string]int64{}
 	}
 	authors, sources, domains := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	// A post counts once per hour it has deliveries in (the store's unit,
+	// migration 009): an edited re-delivery moved into the next hour
+	// counts again there, at its earliest time in that hour.
+	type unit struct {
+		id   string
+		hour time.Time
+	}
+	units := map[unit]time.Time{}
 	byID := map[string]*genPost{}
 	for _, d := range c.deliveries {
 		has := false
@@ -185,6 +193,10 @@ func (c *spreadCorpus) expectSpread(topic string, from, to time.Time, step time.
 		if m, ok := w.minTS[d.p.ID]; !ok || ts.Before(m) {
 			w.minTS[d.p.ID] = ts
 		}
+		u := unit{d.p.ID, ts.Truncate(time.Hour)}
+		if m, ok := units[u]; !ok || ts.Before(m) {
+			units[u] = ts
+		}
 		byID[d.p.ID] = d.p
 		if w.first.IsZero() || ts.Before(w.first) {
 			w.first = ts
@@ -196,9 +208,10 @@ func (c *spreadCorpus) expectSpread(topic string, from, to time.Time, step time.
 	nb := int((to.Sub(from) + step - 1) / step)
 	w.timeline = make([]int64, nb)
 	facts := map[string]bool{}
-	for id, p := range byID {
+	for u, ts := range units {
+		p := byID[u.id]
 		w.posts++
-		w.timeline[int(w.minTS[id].Truncate(time.Minute).Sub(from)/step)]++
+		w.timeline[int(ts.Truncate(time.Minute).Sub(from)/step)]++
 		for sec, k := range map[string]string{"author": p.Author, "source": p.Source, "domain": p.domain} {
 			if k != "" {
 				w.lists[sec][k]++
@@ -207,6 +220,8 @@ func (c *spreadCorpus) expectSpread(topic string, from, to time.Time, step time.
 		w.lists["language"][p.Lang]++ // empty languages and platforms are listed too
 		w.lists["platform"][p.Platform]++
 		authors[p.Author], sources[p.Source], domains[p.domain] = true, true, true
+	}
+	for _, p := range byID {
 		for _, m := range p.Matches {
 			if m.FactID == spreadStoredFact { // the only matched fact that exists
 				facts[m.FactID] = true

@@ -44,6 +44,7 @@ type config struct {
 	SecureCookies bool
 	TimeZone      string
 	PublicURL     string
+	CompactEvery  time.Duration // 0: this process does not compact
 
 	Feeds          stringList
 	PollInterval   time.Duration
@@ -117,6 +118,7 @@ func bindConfig(fs *flag.FlagSet) *config {
 	fs.StringVar(&c.AdminPassword, "admin-password", "", "creates or updates the dashboard user admin at start (secret)")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", false, "mark session cookies Secure (set when the dashboard is served over HTTPS)")
 	fs.StringVar(&c.TimeZone, "timezone", "Asia/Ho_Chi_Minh", "time zone the dashboard shows times in")
+	fs.DurationVar(&c.CompactEvery, "compact-every", time.Minute, "how often serve writes the exact counts of closed hours that long dashboard windows read; 0 turns it off (keep it on in one serve process)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "external URL of the API, used in notification links")
 
 	fs.Var(&c.Feeds, "feed", "RSS/Atom/JSON feed URL to poll (repeatable, or comma-separated)")
@@ -227,6 +229,9 @@ func (c *config) validate() error {
 	}
 	if _, err := time.LoadLocation(c.TimeZone); err != nil {
 		bad("timezone", "%q is not a known time zone", c.TimeZone)
+	}
+	if c.CompactEvery < 0 || c.CompactEvery > 0 && c.CompactEvery < time.Second {
+		bad("compact-every", "%s is neither 0 (off) nor at least 1s", c.CompactEvery)
 	}
 	if c.PollInterval < time.Second {
 		bad("poll-interval", "%s is shorter than 1s", c.PollInterval)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/trendwatch/trendwatch/analyze/enrich"
 	"github.com/trendwatch/trendwatch/analyze/facts"
+	"github.com/trendwatch/trendwatch/store/clickhouse"
 	"github.com/trendwatch/trendwatch/web"
 )
 
@@ -55,13 +56,20 @@ func serveStage(c *config, in *infra, en *enrich.Enricher, ingest http.Handler) 
 	if err != nil {
 		return nil, err
 	}
-	return []actor{
+	actors := []actor{
 		{"serve", func(ctx context.Context) error {
 			return web.Serve(ctx, c.Listen, srv.Handler(), in.log.With("stage", "serve"))
 		}},
 		// Keeps the default trend views computed for the current minute.
 		{"serve-warm", srv.Warm},
-	}, nil
+	}
+	if c.CompactEvery > 0 {
+		// Exact counts of closed hours, which week-long views add up
+		// instead of counting millions of rows.
+		comp := clickhouse.NewCompactor(in.store, clickhouse.CompactorOptions{Interval: c.CompactEvery}, in.log)
+		actors = append(actors, actor{"serve-compact", comp.Run})
+	}
+	return actors, nil
 }
 
 // opsActor serves metrics and health for processes without the API.

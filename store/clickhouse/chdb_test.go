@@ -21,46 +21,56 @@ import (
 // INSERT entries are one row of values.
 var sampleArgs = func() map[string][]any {
 	ts := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
-	start, end, base := ts.Add(-time.Hour).Unix(), ts.Unix(), ts.Add(-7*time.Hour).Unix()
+	start, end := ts.Add(-time.Hour).Unix(), ts.Unix()
 	spread := []any{"#t", start, end}
+	h, day := int64(sampleHour), int64(sampleHour-8*3600) // Queries' instances
+	all := []any{[]any{"#t"}, "", "", "", ""}
+	vi := []any{[]any{"#t"}, "vi", "vi", "", ""}
 	return map[string][]any{
-		"create_migrations":    nil,
-		"applied_migrations":   nil,
-		"record_migration":     {uint32(1), "posts", "abc"},
-		"insert_posts":         {idHash("p1"), "p1", "src", "rss", "https://a.example/x", "", "ann", "vi", "T", "text", ts, ts, int64(1), int64(2), int64(3), []string{"#t"}, []string{"f1"}, ts},
-		"insert_topic_posts":   {"#t", ts.Add(-10 * time.Minute), idHash("p1"), "ann", "src", "a.example", "rss", "vi", ts.Add(-10 * time.Minute), ts},
-		"insert_matches":       {"p1", idHash("p1"), "f1", 0.9, "false", ts, ts},
-		"insert_facts":         {"f1", "claim", "title", "sum", "en", "false", "Faux", "AFP", "https://f", ts, []string{"x"}, []string{"vi"}, []string{"tuyên bố"}, ts, uint8(0), uint64(1)},
-		"insert_alerts":        {"k1", "f1", "p1", "false", "claim", "", 0.9, "vi", "rss", "src", "ann", "", "", "", ts, ts, ts},
-		"insert_sources":       {"s1", "feed", "https://x", "X", "vi", int64(60000), uint8(1), []string{"k"}, []string{"v"}, ts, uint8(0), uint64(1)},
-		"insert_source_status": {"s1", ts, ts, "", ts, int64(0), 1.5, ts, int64(3), uint64(1)},
-		"insert_cases":         {"c1", "f1", "open", "high", ts, ts, uint64(1), `{"a":1}`},
-		"insert_case_events":   {"c1", "e1", ts, "ann", "note", "d"},
-		"count_posts":          nil,
-		"count_posts_uniq":     nil,
-		"trends_top":           {start, end, "", "", "", "", uint64(1), 20},
-		"trends_recent":        {[]any{"#t"}, start, end, "", "", "", ""},
-		"trends_baseline":      {[]any{"#t", "#u"}, base, start, "vi", "vi", "rss", "rss"},
-		"trend_series":         {start, int64(300), []any{"#t"}, start, end, "", "", "", ""},
-		"trend_series_rows":    {start, int64(300), []any{"#t"}, start, end, "", "", "", ""},
-		"timeline":             {start, int64(300), "#t", start, end},
-		"timeline_rows":        {start, int64(300), "#t", start, end},
-		"spread_check":         spread,
-		"spread_totals":        spread,
-		"spread_lists":         append(spread, 10),
-		"spread_keys":          append(append([]any{}, spread...), spread...),
-		"spread_samples":       append(spread, 5, 5),
-		"spread_earliest":      append(spread, 5, 5),
-		"spread_facts":         append(spread, 50),
-		"facts":                {"claim", "claim", "claim", "claim", "false", "false", "en", "en", 0, 50},
-		"fact":                 {"f1"},
-		"sources":              nil,
-		"source_statuses":      nil,
-		"cases":                {"open", "open", "", "", 0, 50},
-		"case_events":          {"c1"},
-		"case":                 {"c1"},
-		"insert_flags":         {"#t", "burst", ts, 4.5, int64(12), int64(7), []string{"p1", "p2"}, uint64(1)},
-		"flags":                {start, end + 3600, "burst", "burst", "", "", 100},
+		"hour_deliveries":        {int64(0), end + 3600},
+		"compactions":            {uint32(3600), int64(0), end + 3600},
+		"insert_compactions":     {time.Unix(h, 0), uint32(3600), uint64(1), uint64(1)},
+		"compact_1_hour":         {h, uint64(1), h, h + 3600, h, uint64(1), h, h + 3600},
+		"compact_2_day":          {day, uint64(1)},
+		"compact_1_hour_keys":    {h, uint64(1), h, h + 3600, h, h + 3600},
+		"compact_1_hour_facts":   {h, uint64(1), h, h + 3600, h, h + 3600},
+		"spread_keys_compacted":  {"#t", "#t", "#t"},
+		"spread_facts_compacted": {"#t", "#t", 50},
+		"topic_counts":           append(append([]any{}, all...), all...),
+		"topic_counts_filtered":  append(append([]any{}, vi...), vi...),
+		"topic_authors":          append(append(append([]any{}, all...), all...), all...),
+		"trend_authors_exact":    {[]any{"#t"}, start, end, "", "", "", ""},
+		"create_migrations":      nil,
+		"applied_migrations":     nil,
+		"record_migration":       {uint32(1), "posts", "abc"},
+		"insert_posts":           {idHash("p1"), "p1", "src", "rss", "https://a.example/x", "", "ann", "vi", "T", "text", ts, ts, int64(1), int64(2), int64(3), []string{"#t"}, []string{"f1"}, ts},
+		"insert_topic_posts":     {"#t", ts.Add(-10 * time.Minute), idHash("p1"), "ann", "src", "a.example", "rss", "vi", ts.Add(-10 * time.Minute), ts},
+		"insert_matches":         {"p1", idHash("p1"), "f1", 0.9, "false", ts, ts},
+		"insert_facts":           {"f1", "claim", "title", "sum", "en", "false", "Faux", "AFP", "https://f", ts, []string{"x"}, []string{"vi"}, []string{"tuyên bố"}, ts, uint8(0), uint64(1)},
+		"insert_alerts":          {"k1", "f1", "p1", "false", "claim", "", 0.9, "vi", "rss", "src", "ann", "", "", "", ts, ts, ts},
+		"insert_sources":         {"s1", "feed", "https://x", "X", "vi", int64(60000), uint8(1), []string{"k"}, []string{"v"}, ts, uint8(0), uint64(1)},
+		"insert_source_status":   {"s1", ts, ts, "", ts, int64(0), 1.5, ts, int64(3), uint64(1)},
+		"insert_cases":           {"c1", "f1", "open", "high", ts, ts, uint64(1), `{"a":1}`},
+		"insert_case_events":     {"c1", "e1", ts, "ann", "note", "d"},
+		"count_posts":            nil,
+		"count_posts_uniq":       nil,
+		"trends_top":             {start, end, "", "", "", "", uint64(1), 20},
+		"timeline":               {start, int64(300), "#t", start, end},
+		"timeline_rows":          {start, int64(300), "#t", start, end},
+		"spread_check":           {"#t", "#t"},
+		"spread_totals":          spread,
+		"spread_lists":           append(spread, 10),
+		"spread_samples":         append(spread, 5, 5),
+		"spread_earliest":        append(spread, 5, 5),
+		"facts":                  {"claim", "claim", "claim", "claim", "false", "false", "en", "en", 0, 50},
+		"fact":                   {"f1"},
+		"sources":                nil,
+		"source_statuses":        nil,
+		"cases":                  {"open", "open", "", "", 0, 50},
+		"case_events":            {"c1"},
+		"case":                   {"c1"},
+		"insert_flags":           {"#t", "burst", ts, 4.5, int64(12), int64(7), []string{"p1", "p2"}, uint64(1)},
+		"flags":                  {start, end + 3600, "burst", "burst", "", "", 100},
 		// auth.go's statements (AuthQueries)
 		"insert_user":       {"ann", "admin", "hash", uint8(0), ts, uint64(1)},
 		"users":             {"ann", "ann"},
@@ -113,7 +123,7 @@ func literal(v any) string {
 }
 
 func bindSQL(q string, args []any) (string, error) {
-	if strings.HasPrefix(q, "INSERT") {
+	if isPlainInsert(q) {
 		vals := make([]string, len(args))
 		for i, a := range args {
 			vals[i] = literal(a)
@@ -137,6 +147,23 @@ func bindSQL(q string, args []any) (string, error) {
 		return "", fmt.Errorf("%d placeholders, %d sample args", n, len(args))
 	}
 	return b.String(), nil
+}
+
+// isPlainInsert tells an INSERT of values from an INSERT ... SELECT.
+func isPlainInsert(q string) bool {
+	return strings.HasPrefix(q, "INSERT") && !strings.Contains(q, "SELECT")
+}
+
+// stage orders statements: plain inserts, then INSERT ... SELECT (which
+// read them), then reads.
+func stage(q string) int {
+	switch {
+	case isPlainInsert(q):
+		return 0
+	case strings.HasPrefix(q, "INSERT"):
+		return 1
+	}
+	return 2
 }
 
 type chdbStatement struct {
@@ -182,11 +209,11 @@ func TestQueriesCurrentEngine(t *testing.T) {
 	for name := range queries {
 		names = append(names, name)
 	}
-	// Inserts first, then reads, each group in name order.
+	// Inserts first, then INSERT ... SELECT, then reads, each group in
+	// name order.
 	sort.Slice(names, func(i, j int) bool {
-		ii, ij := strings.HasPrefix(queries[names[i]], "INSERT"), strings.HasPrefix(queries[names[j]], "INSERT")
-		if ii != ij {
-			return ii
+		if si, sj := stage(queries[names[i]]), stage(queries[names[j]]); si != sj {
+			return si < sj
 		}
 		return names[i] < names[j]
 	})
@@ -246,24 +273,28 @@ func TestQueriesCurrentEngine(t *testing.T) {
 	// Spot-check that reads saw the inserted rows, i.e. that the queries
 	// mean the same thing on the current engine.
 	for name, want := range map[string]string{
-		"count_posts":       "1",
-		"count_posts_uniq":  "1",
-		"fact":              "f1\tclaim",
-		"spread_lists":      "1\tann\t1\n2\tsrc\t1\n3\ta.example\t1\n4\tvi\t1\n5\trss\t1",
-		"spread_samples":    "p1\tsrc",
-		"spread_facts":      "f1",
-		"trends_recent":     "#t\t1\t1\t1",
-		"trend_series_rows": "#t\t10\t1",
-		"timeline_rows":     "10\t1",
-		"spread_check":      "1\t1\t",
-		"spread_earliest":   "p1\tsrc",
-		"trends_top":        "#t\t1",
-		"timeline":          "10\t1", // 08:50 in 5-minute buckets from 08:00
-		"case_events":       "e1\t",
-		"case":              "c1\tf1\topen",
-		"flags":             "#t\tburst\t",
-		"users":             "ann\tadmin",
-		"count_credentials": "2",
+		"count_posts":            "1",
+		"count_posts_uniq":       "1",
+		"fact":                   "f1\tclaim",
+		"spread_lists":           "1\tann\t1\n2\tsrc\t1\n3\ta.example\t1\n4\tvi\t1\n5\trss\t1",
+		"spread_samples":         "p1\tsrc",
+		"spread_facts_compacted": "f1",
+		"spread_check":           "1\t1\t",
+		"topic_counts":           "#t\t0\t1",
+		"topic_counts_filtered":  "#t\t0\t1",
+		"topic_authors":          "#t\t1",
+		"trend_authors_exact":    "#t\t1",
+		"hour_deliveries":        "2026-03-10 08:00:00\t1",
+		"compactions":            "2026-03-10 08:00:00\t1\t1",
+		"timeline_rows":          "10\t1",
+		"spread_earliest":        "p1\tsrc",
+		"trends_top":             "#t\t1",
+		"timeline":               "10\t1", // 08:50 in 5-minute buckets from 08:00
+		"case_events":            "e1\t",
+		"case":                   "c1\tf1\topen",
+		"flags":                  "#t\tburst\t",
+		"users":                  "ann\tadmin",
+		"count_credentials":      "2",
 	} {
 		if !strings.HasPrefix(rows[name], want) {
 			t.Errorf("%s on the current engine = %q, want prefix %q", name, rows[name], want)

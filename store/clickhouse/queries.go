@@ -1,5 +1,7 @@
 package clickhouse
 
+import "fmt"
+
 // Every SQL statement the store issues, by name. Rules that keep them
 // running on 18.16 and on current servers alike (TestQueriesCurrentEngine
 // runs them all through chdb, the integration tests through 18.16):
@@ -10,9 +12,11 @@ package clickhouse
 //   - only functions both engines have: no toStartOfInterval, window
 //     functions, JSONExtract, Map or DateTime64;
 //   - a count is uniqExact over an id, count() with FINAL, or argMax(...,
-//     version) per id, never a bare count() over a table that may still hold
-//     unmerged re-deliveries; the rollups' delivery counts only rank
-//     (upper bounds, see trendsTop), they are never shown.
+//     version) per id, or a sum of compacted hours' such counts, never a
+//     bare count() over a table that may still hold unmerged re-deliveries
+//     (Spread counts rows only once the check says every post is one row in
+//     each hour); the rollups' delivery counts only rank (upper bounds, see
+//     trendsTop), they are never shown.
 //   - no alias equals a column name (old servers substitute aliases into
 //     the column's other uses).
 const (
@@ -64,11 +68,11 @@ ORDER BY version`
 
 	// Trends, step 1: every topic of the whole hours covering the window
 	// (coveringHours) ranked by deliveries from topic_hour: an upper bound
-	// of its distinct posts in the window that is cheap to merge. Grouped
-	// by the topic's cityHash64, not the string: a day holds ~650k topics in
-	// ~5M rollup rows, and the fixed-size key cuts the ranking's CPU by
-	// ~28% (two topics sharing a hash, odds ~1e-7 among 2M, would rank as
-	// one).
+	// of its posts in the window (one or more rows each) that is cheap to
+	// merge. Grouped by the topic's cityHash64, not the string: a day holds
+	// ~650k topics in ~5M rollup rows, and the fixed-size key cuts the
+	// ranking's CPU by ~28% (two topics sharing a hash, odds ~1e-7 among
+	// 2M, would rank as one).
 	// args: hours x2, lang x2, platform x2, min posts, limit
 	qTrendsTop = `SELECT any(topic) AS t, sumMerge(deliveries) AS upper
 FROM topic_hour
@@ -77,52 +81,98 @@ GROUP BY cityHash64(topic)
 HAVING upper >= ?
 ORDER BY upper DESC, t
 LIMIT ?`
-	// Trends, step 2: the exact distinct posts and authors of the
-	// candidates, from the raw rows: topic_posts is ordered by topic and
-	// partitioned by day, so this reads the candidates' ranges in the
-	// window's days only. topic_rows equal to recent means every post has
-	// one row in the window, so the series may count rows (qTrendSeriesRows).
-	// args: topics (GroupSet), start, end, lang x2, platform x2
-	qTrendsRecent = `SELECT topic, uniqExact(post_h) AS recent, uniqExactIf(cityHash64(author), author != '') AS recent_authors,
-    count() AS topic_rows
-FROM topic_posts
-WHERE topic IN ? AND minute >= toDateTime(?) AND minute < toDateTime(?)` + langPlat + `
-GROUP BY topic`
-	// Trends, step 3: the listed topics' baselines, the same way.
-	// args: topics (GroupSet), base, start, lang x2, platform x2
-	qTrendsBaseline = `SELECT topic, uniqExact(post_h) AS baseline
-FROM topic_posts
-WHERE topic IN ? AND minute >= toDateTime(?) AND minute < toDateTime(?)` + langPlat + `
-GROUP BY topic`
-	// args: origin, step, topics (GroupSet), start, end, lang x2, platform x2
-	qTrendSeries = `SELECT topic, intDiv(toUInt32(minute) - ?, ?) AS bucket, uniqExact(post_h) AS n
-FROM topic_posts
-WHERE topic IN ? AND minute >= toDateTime(?) AND minute < toDateTime(?)` + langPlat + `
-GROUP BY topic, bucket
-ORDER BY topic, bucket`
-	// The series of topics whose posts have one row each in the window
-	// (see qTrendsRecent): a row count per bucket, no hash set per bucket.
-	// args: as qTrendSeries
-	qTrendSeriesRows = `SELECT topic, intDiv(toUInt32(minute) - ?, ?) AS bucket, count() AS n
-FROM topic_posts
-WHERE topic IN ? AND minute >= toDateTime(?) AND minute < toDateTime(?)` + langPlat + `
-GROUP BY topic, bucket
-ORDER BY topic, bucket`
 
-	// A post counts in the bucket of its first minute under the topic, so a
-	// re-delivery with a different time cannot count it twice.
+	// Trends' exact counts, series and authors add compacted hours
+	// (topic_hour_exact, migration 009) to raw ranges of topic_posts,
+	// split by a plan (plan.go); the statements are built per request by
+	// countsSQL and authorsSQL, and Queries lists an instance of each.
+
+	// Exact distinct authors of topics whose sketch says they have few (see
+	// Trends): a sketch is off by one or two even at twenty authors, which
+	// shows, while an exact set of a small topic is cheap.
+	// args: topics (GroupSet), start, end, lang x2, platform x2
+	qTrendAuthorsExact = `SELECT topic, uniqExactIf(cityHash64(author), author != '')
+FROM topic_posts
+WHERE topic IN ? AND minute >= toDateTime(?) AND minute < toDateTime(?)` + langPlat + `
+GROUP BY topic`
+
+	// The compactor's bookkeeping. args: from, to
+	qHourDeliveries = `SELECT hour, sumMerge(deliveries) FROM hour_deliveries
+WHERE hour >= toDateTime(?) AND hour < toDateTime(?)
+GROUP BY hour`
+	// args: span, from, to
+	qCompactions = `SELECT start, argMax(deliveries, version), max(version) FROM compactions
+WHERE span = ? AND start >= toDateTime(?) AND start < toDateTime(?)
+GROUP BY start`
+	qInsertCompactions = `INSERT INTO compactions (start, span, deliveries, version)`
+	// One hour's exact counts: a row per (topic, language, platform) and
+	// one per topic ('*', '*'). args: hour, version, from, to (x2)
+	qCompactHour = `INSERT INTO topic_hour_exact (topic, hour, lang, platform, posts, topic_rows, first_ts, last_ts, authors, version)
+SELECT topic, toDateTime(?), lang, platform, uniqExact(post_h), count(), min(ts), max(ts),
+    uniqHLL12StateIf(cityHash64(author), author != ''), toUInt64(?)
+FROM topic_posts
+WHERE minute >= toDateTime(?) AND minute < toDateTime(?)
+GROUP BY topic, lang, platform
+UNION ALL
+SELECT topic, toDateTime(?), '*', '*', uniqExact(post_h), count(), min(ts), max(ts),
+    uniqHLL12StateIf(cityHash64(author), author != ''), toUInt64(?)
+FROM topic_posts
+WHERE minute >= toDateTime(?) AND minute < toDateTime(?)
+GROUP BY topic`
+	// One hour's Spread lists (see qSpreadKeys). args: hour, version,
+	// from, to (x2)
+	qCompactHourKeys = `INSERT INTO topic_hour_keys (topic, hour, dim, key, topic_rows, version)
+SELECT topic, toDateTime(?), dim, k, sum(c), toUInt64(?)
+FROM (
+    SELECT topic, [1] AS dims, [author] AS keys, count() AS c FROM topic_posts
+    WHERE minute >= toDateTime(?) AND minute < toDateTime(?) GROUP BY topic, author
+    UNION ALL
+    SELECT topic, [2, 3, 4, 5] AS dims, [source, domain, lang, platform] AS keys, count() AS c FROM topic_posts
+    WHERE minute >= toDateTime(?) AND minute < toDateTime(?) GROUP BY topic, source, domain, lang, platform
+)
+ARRAY JOIN dims AS dim, keys AS k
+WHERE k != '' OR dim >= 4
+GROUP BY topic, dim, k`
+	// One hour's matched facts per topic: the hour's matched posts (a set
+	// of ~2% of them) joined to their facts. args: hour, version, from, to
+	// (x2)
+	qCompactHourFacts = `INSERT INTO topic_hour_facts (topic, hour, fact_id, version)
+SELECT topic, toDateTime(?), fact_id, toUInt64(?)
+FROM (
+    SELECT topic, post_h FROM topic_posts
+    WHERE minute >= toDateTime(?) AND minute < toDateTime(?)
+    GROUP BY topic, post_h
+) AS tp
+ALL INNER JOIN (
+    SELECT post_h, fact_id FROM matches
+    WHERE post_h IN (SELECT post_h FROM topic_posts WHERE minute >= toDateTime(?) AND minute < toDateTime(?))
+    GROUP BY post_h, fact_id
+) AS m USING post_h
+GROUP BY topic, fact_id`
+	// One day's authors from its 24 compacted hours (%s: their pins).
+	// args: day, version
+	qCompactDay = `INSERT INTO topic_day_authors (topic, day, lang, platform, authors, version)
+SELECT topic, toDateTime(?), lang, platform, uniqHLL12MergeState(authors), toUInt64(?)
+FROM topic_hour_exact
+WHERE %s
+GROUP BY topic, lang, platform`
+
+	// A post counts once in each hour it has rows in (migration 009): the
+	// raw queries below count the same unit as the compacted hours.
+	// A post counts in the bucket of its first minute in the hour, so a
+	// re-delivery with a different time in the hour counts it once.
 	// args: origin, step, topic, from, to
 	qTimeline = `SELECT intDiv(toUInt32(first_minute) - ?, ?) AS bucket, count() AS n
 FROM (
     SELECT post_h, min(minute) AS first_minute
     FROM topic_posts
     WHERE topic = ? AND minute >= toDateTime(?) AND minute < toDateTime(?)
-    GROUP BY post_h
+    GROUP BY post_h, intDiv(toUInt32(minute), 3600)
 )
 GROUP BY bucket
 ORDER BY bucket`
 
-	// Timeline when every post has one row in the range (see SpreadWith):
+	// Timeline when every post is one row in each hour (see SpreadWith):
 	// a row count per bucket. args: as qTimeline
 	qTimelineRows = `SELECT intDiv(toUInt32(minute) - ?, ?) AS bucket, count() AS n
 FROM topic_posts
@@ -131,35 +181,17 @@ GROUP BY bucket
 ORDER BY bucket`
 
 	spreadWhere = ` topic = ? AND minute >= toDateTime(?) AND minute < toDateTime(?)`
-	// Spread's first question: does any post have more than one row in the
-	// range (re-delivered before a merge, or moved in time)? When
-	// topic_rows equals the distinct posts, each post is one row, and the
-	// per-post dedupe of the exact queries (GROUP BY post_h, a hash set of
-	// every post) is a no-op: SpreadWith then counts rows instead
-	// (qSpreadKeys, qSpreadEarliest, qTimelineRows), 3-4x less work.
-	// args: topic, from, to
-	qSpreadCheck = `SELECT uniqExact(post_h), count() AS topic_rows, min(ts), max(ts)
-FROM topic_posts
-WHERE` + spreadWhere
-	// Posts per key of every list, all keys (the caller keeps the top and
-	// counts the distinct keys): authors alone, the four small lists from
-	// one GROUP BY of their combinations, fanned out by ARRAY JOIN. Only
-	// when every post is one row (qSpreadCheck).
-	// args: topic, from, to, topic, from, to
-	qSpreadKeys = `SELECT dim, k, sum(c) AS n
-FROM (
-    SELECT [1] AS dims, [author] AS keys, count() AS c FROM topic_posts WHERE` + spreadWhere + ` GROUP BY author
-    UNION ALL
-    SELECT [2, 3, 4, 5] AS dims, [source, domain, lang, platform] AS keys, count() AS c
-    FROM topic_posts WHERE` + spreadWhere + ` GROUP BY source, domain, lang, platform
-)
-ARRAY JOIN dims AS dim, keys AS k
-WHERE k != '' OR dim >= 4
-GROUP BY dim, k`
+	// Spread's first question, whether every post is one row in each hour
+	// of the range, is answered by spreadCheckSQL from the compacted hours'
+	// posts and rows and a raw check of the rest. When it holds, the
+	// per-post dedupe of the exact queries (a GROUP BY per post and hour, a
+	// hash table of every post) is a no-op: SpreadWith then counts rows
+	// instead (qSpreadKeys, qSpreadEarliest, qTimelineRows).
 	// args: topic, from, to
 	// Keys are counted by their cityHash64 (a fixed-size set, cheaper than
 	// one of strings; collisions among even 1M keys have odds of ~3e-8).
-	// Each post counts with its latest delivery's values (as the lists do):
+	// Each post counts once in each hour it has rows in (migration 009),
+	// with its latest delivery's values there (as the lists do):
 	// a re-delivery that moved the post within its minute replaces the
 	// older row on merge, so min(ts) over rows would change once merged.
 	// Ties in ingested (one second) go to the later time, deterministically.
@@ -169,10 +201,10 @@ FROM (
     SELECT argMax(author, ingested) AS a, argMax(source, ingested) AS s, argMax(domain, ingested) AS d, argMax(ts, (ingested, ts)) AS t
     FROM topic_posts
     WHERE` + spreadWhere + `
-    GROUP BY post_h
+    GROUP BY post_h, intDiv(toUInt32(minute), 3600)
 )`
-	// Every list of a spread in one scan: each post once (its latest
-	// delivery's values), fanned out to one row per list by ARRAY JOIN, then
+	// Every list of a spread in one scan: each post once per hour (its
+	// latest delivery's values there), fanned out to one row per list by ARRAY JOIN, then
 	// a plain count per (list, key). Distinct posts are counted by the one
 	// GROUP BY post_h instead of a uniqExact set per key and per list,
 	// which made the five separate queries the bulk of Spread's time.
@@ -184,7 +216,7 @@ FROM (
         argMax(lang, ingested) AS l, argMax(platform, ingested) AS pl
     FROM topic_posts
     WHERE` + spreadWhere + `
-    GROUP BY post_h
+    GROUP BY post_h, intDiv(toUInt32(minute), 3600)
 )
 ARRAY JOIN [1, 2, 3, 4, 5] AS dim, [a, s, d, l, pl] AS k
 WHERE k != '' OR dim >= 4
@@ -205,20 +237,11 @@ LIMIT ?`
 	qSpreadSamples = samplesOf + `
     SELECT post_h FROM topic_posts WHERE` + spreadWhere + `
     GROUP BY post_h ORDER BY argMax(ts, (ingested, ts)), post_h LIMIT ?` + samplesEnd
-	// The same when every post is one row (qSpreadCheck): the first rows
+	// The same when every post is one row in each hour (spreadCheckSQL): the first rows
 	// by time are the first posts, a top-n sort instead of a GROUP BY.
 	qSpreadEarliest = samplesOf + `
     SELECT post_h FROM topic_posts WHERE` + spreadWhere + `
     ORDER BY ts, post_h LIMIT ?` + samplesEnd
-	// args: topic, from, to, limit
-	// GROUP BY, not DISTINCT: 18.16 returns a value once per stream for
-	// DISTINCT ... ORDER BY when matches has several parts.
-	qSpreadFacts = `SELECT fact_id FROM matches
-WHERE post_h IN (SELECT post_h FROM topic_posts WHERE` + spreadWhere + `)
-GROUP BY fact_id
-ORDER BY fact_id
-LIMIT ?`
-
 	factsLatest = `SELECT id,
     argMax(claim, version) AS l_claim, argMax(title, version) AS l_title, argMax(summary, version) AS l_summary,
     argMax(lang, version) AS l_lang, argMax(verdict, version) AS l_verdict, argMax(rating, version) AS l_rating,
@@ -284,45 +307,60 @@ GROUP BY id
 ORDER BY first_time, id`
 )
 
-// Queries returns every statement by name, for tests that run them all.
+// sampleHour anchors the instances of per-request statements in Queries:
+// 2026-03-10 08:00 UTC, compacted at version 1 (chdb_test.go's data).
+const sampleHour = 1773129600
+
+// Queries returns every statement by name, for tests that run them all;
+// statements built per request appear as one instance each.
 func Queries() map[string]string {
+	h, day := int64(sampleHour), int64(sampleHour-8*hourSecs)
+	p := plan{pins: []pin{{h, 1}}, raw: []span{{h - 6*hourSecs, h - 3*hourSecs}, {h - 3*hourSecs, h}}}
+	authors, _ := authorsSQL(authorPlan{days: []pin{{day, 1}}, hours: p}, view{})
 	return map[string]string{
-		"create_migrations":    qCreateMigrations,
-		"applied_migrations":   qAppliedMigrations,
-		"record_migration":     qRecordMigration,
-		"insert_posts":         qInsertPosts,
-		"insert_topic_posts":   qInsertTopicPosts,
-		"insert_matches":       qInsertMatches,
-		"insert_facts":         qInsertFacts,
-		"insert_alerts":        qInsertAlerts,
-		"insert_sources":       qInsertSources,
-		"insert_source_status": qInsertSourceStatus,
-		"insert_cases":         qInsertCases,
-		"insert_case_events":   qInsertCaseEvents,
-		"count_posts":          qCountPosts,
-		"count_posts_uniq":     qCountPostsUniq,
-		"trends_top":           qTrendsTop,
-		"trends_recent":        qTrendsRecent,
-		"trends_baseline":      qTrendsBaseline,
-		"trend_series":         qTrendSeries,
-		"trend_series_rows":    qTrendSeriesRows,
-		"timeline":             qTimeline,
-		"timeline_rows":        qTimelineRows,
-		"spread_check":         qSpreadCheck,
-		"spread_totals":        qSpreadTotals,
-		"spread_lists":         qSpreadLists,
-		"spread_keys":          qSpreadKeys,
-		"spread_samples":       qSpreadSamples,
-		"spread_earliest":      qSpreadEarliest,
-		"spread_facts":         qSpreadFacts,
-		"facts":                qFacts,
-		"fact":                 qFact,
-		"sources":              qSources,
-		"source_statuses":      qSourceStatuses,
-		"cases":                qCases,
-		"case":                 qCase,
-		"case_events":          qCaseEvents,
-		"insert_flags":         qInsertFlags,
-		"flags":                qFlags,
+		"hour_deliveries":        qHourDeliveries,
+		"compactions":            qCompactions,
+		"insert_compactions":     qInsertCompactions,
+		"compact_1_hour":         qCompactHour,
+		"compact_1_hour_keys":    qCompactHourKeys,
+		"compact_1_hour_facts":   qCompactHourFacts,
+		"compact_2_day":          fmt.Sprintf(qCompactDay, pinsSQL("hour", p.pins)),
+		"spread_keys_compacted":  spreadKeysSQL(p),
+		"spread_facts_compacted": spreadFactsSQL(p),
+		"topic_counts":           countsSQL(p, view{}, buckets{h, 300}),
+		"topic_counts_filtered":  countsSQL(p, view{lang: "vi"}, buckets{}),
+		"topic_authors":          authors,
+		"trend_authors_exact":    qTrendAuthorsExact,
+		"spread_check":           spreadCheckSQL(p),
+		"create_migrations":      qCreateMigrations,
+		"applied_migrations":     qAppliedMigrations,
+		"record_migration":       qRecordMigration,
+		"insert_posts":           qInsertPosts,
+		"insert_topic_posts":     qInsertTopicPosts,
+		"insert_matches":         qInsertMatches,
+		"insert_facts":           qInsertFacts,
+		"insert_alerts":          qInsertAlerts,
+		"insert_sources":         qInsertSources,
+		"insert_source_status":   qInsertSourceStatus,
+		"insert_cases":           qInsertCases,
+		"insert_case_events":     qInsertCaseEvents,
+		"count_posts":            qCountPosts,
+		"count_posts_uniq":       qCountPostsUniq,
+		"trends_top":             qTrendsTop,
+		"timeline":               qTimeline,
+		"timeline_rows":          qTimelineRows,
+		"spread_totals":          qSpreadTotals,
+		"spread_lists":           qSpreadLists,
+		"spread_samples":         qSpreadSamples,
+		"spread_earliest":        qSpreadEarliest,
+		"facts":                  qFacts,
+		"fact":                   qFact,
+		"sources":                qSources,
+		"source_statuses":        qSourceStatuses,
+		"cases":                  qCases,
+		"case":                   qCase,
+		"case_events":            qCaseEvents,
+		"insert_flags":           qInsertFlags,
+		"flags":                  qFlags,
 	}
 }

@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -62,7 +63,8 @@ func FuzzCoveringHours(f *testing.F) {
 
 // Trends over windows that start and end inside hours (ranked by their
 // covering hours' deliveries) count exactly what Go counts, re-deliveries
-// included, and list every topic of the window.
+// included, and list every topic of the window, whether the hours are
+// compacted or not.
 func TestTrendsUnalignedWindows(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
@@ -72,7 +74,7 @@ func TestTrendsUnalignedWindows(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, tc := range []struct {
+	cases := []struct {
 		now            time.Time
 		window, before time.Duration
 	}{
@@ -80,7 +82,15 @@ func TestTrendsUnalignedWindows(t *testing.T) {
 		{t0.Add(3 * time.Hour), 2 * time.Hour, time.Hour},
 		{t0.Add(2*time.Hour + 10*time.Minute), 20 * time.Minute, 2*time.Hour + 50*time.Minute},
 		{t0.Add(5 * time.Hour), 5 * time.Hour, time.Hour},
-	} {
+	}
+	// Raw, then with every hour compacted (migration 009).
+	cases = append(cases, cases...)
+	for i, tc := range cases {
+		if i == len(cases)/2 {
+			if st, err := s.Compact(ctx, t0.Add(6*time.Hour), CompactLimits{}); err != nil || st.Hours != 5 {
+				t.Fatalf("Compact = %+v, %v; want 5 hours", st, err)
+			}
+		}
 		trends, err := s.Trends(ctx, TrendsQuery{Now: tc.now, Window: tc.window, Baseline: tc.before, Limit: 1000, Buckets: 1})
 		if err != nil {
 			t.Fatal(err)
@@ -176,5 +186,60 @@ func TestTrendsTopUnderHeavyRedelivery(t *testing.T) {
 	}
 	if len(got) != 1 || got[0].Topic != "#real" {
 		t.Errorf("Trends with MinPosts 2 = %+v, want only #real", got)
+	}
+}
+
+// Week-scale sparklines have their bucket edges on whole hours and the
+// baseline of hours ends at the window's first hour (see Trends); both
+// count exactly what Go counts over those edges, raw or compacted.
+func TestTrendsHourEdges(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	items := genPosts(9, 2000, t0, 80*time.Hour)
+	for range 2 {
+		if err := s.WriteAnalyzed(ctx, items); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, now := range []time.Time{t0.Add(79*time.Hour + 37*time.Minute), t0.Add(79*time.Hour + 12*time.Minute)} {
+		for _, compacted := range []bool{false, true} {
+			if compacted {
+				if _, err := s.Compact(ctx, t0.Add(90*time.Hour), CompactLimits{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			q := TrendsQuery{Now: now, Window: 72 * time.Hour, Baseline: 5*time.Hour + 10*time.Minute, Limit: 1000}
+			trends, err := s.Trends(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := now.Add(-q.Window)
+			origin := start.Add(30 * time.Minute).Truncate(time.Hour) // the nearest hour
+			step := 6 * time.Hour
+			baseEnd := start.Truncate(time.Hour)
+			for _, tr := range trends {
+				want := make([]int64, 12)
+				for k := range want {
+					from, to := origin.Add(time.Duration(k)*step), origin.Add(time.Duration(k+1)*step)
+					if k == 0 {
+						from = start
+					}
+					if k == len(want)-1 {
+						to = now
+					}
+					want[k] = expect(items, tr.Topic, from, to, to.Sub(from)).posts
+				}
+				got := make([]int64, len(tr.Series))
+				for i, v := range tr.Series {
+					got[i] = int64(v)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("now %v, compacted %v, %s: series %v, want %v", now, compacted, tr.Topic, got, want)
+				}
+				if b := expect(items, tr.Topic, baseEnd.Add(-6*time.Hour), baseEnd, time.Hour).posts; tr.Baseline != b {
+					t.Errorf("now %v, compacted %v, %s: baseline %d, want %d over the 6 whole hours before %v", now, compacted, tr.Topic, tr.Baseline, b, baseEnd)
+				}
+			}
+		}
 	}
 }

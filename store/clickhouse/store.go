@@ -16,19 +16,27 @@
 // Correctness under at-least-once delivery is a table-design property:
 // every table is a ReplacingMergeTree keyed by the record's identity and
 // every count is uniqExact over an id hash, a GROUP BY per id, FINAL, or
-// argMax per id, so a record delivered many times is stored and counted
-// once, whether or not ClickHouse has merged the duplicates yet.
+// argMax per id (or a sum of such counts made by the compactor), so a
+// record delivered many times is stored and counted once, whether or not
+// ClickHouse has merged the duplicates yet.
 //
-// Speed at 10M posts comes from ranking before counting: the per-minute and
-// per-hour rollups hold only delivery counts (upper bounds of distinct
-// posts, merged as integers), Trends ranks all topics by them and counts
-// exactly only the candidates it proves can place (trendsTop), from
-// topic_posts ordered by topic. Spread and Timeline first assume what is
-// almost always true, that every post of the range is one row (duplicates
-// merged, no post moved in time), and count rows, checking the assumption
-// in a query alongside (distinct posts = rows); only when it fails do they
-// dedup per post (a GROUP BY post_h, several times the work). Trends does
-// the same for its series, per topic, from the counts it already has.
+// Speed at 10M posts comes from ranking before counting and from adding
+// up closed hours. The per-hour rollup holds only delivery counts (upper
+// bounds of the posts, merged as integers): Trends ranks all topics by them
+// and counts exactly only the candidates it proves can place (trendsTop).
+// The compactor (compact.go, run by serve) writes each closed hour's exact
+// counts once: posts, rows, author sketches, Spread's lists and facts,
+// per topic (migration 009). A post counts once per hour it has rows in,
+// which makes hours add up: a week's Trends adds ~170 numbers per topic
+// instead of hashing millions of posts. Readers split every window into
+// compacted hours whose recorded row count still matches (late rows make
+// an hour raw again until it is recompacted) and raw ranges read from
+// topic_posts (plan.go), counting the same unit both ways, so an answer is
+// the same whether or not an hour was compacted. Spread and Timeline count
+// rows when every post is one row in each hour (the usual case: duplicates
+// merged, no post moved within an hour), which the compacted hours' posts
+// and rows and a check of the raw ranges tell; otherwise they dedup per
+// post and hour (a GROUP BY, several times the work).
 //
 // Every SQL statement the package issues is a named entry in queries.go,
 // so a test can run them all on both the oldest and the current engine.

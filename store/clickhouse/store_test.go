@@ -463,36 +463,56 @@ func TestWriteAnalyzedRejectsMissingID(t *testing.T) {
 }
 
 // A re-delivery whose published time moved (an edited item, a feed that
-// rewrote its dates) is still one post in every count.
+// rewrote its dates) is one post in CountPosts and the samples, and in
+// every topic count once per hour it has rows in (migration 009): once
+// when it moved within its hour, once in each hour when it moved across.
 func TestRedeliveryWithMovedTime(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	a := schema.Analyzed{Post: schema.Post{ID: "moved", Author: "ann", Platform: "rss", Lang: "vi", Text: "x", Published: t0}, Topics: []string{"#m"}}
-	b := a
-	b.Published = t0.AddDate(0, 1, 3) // another month, so another partition of every time-partitioned table
-	for _, it := range []schema.Analyzed{a, b, a} {
-		if err := s.WriteAnalyzed(ctx, []schema.Analyzed{it}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if n, err := s.CountPosts(ctx); err != nil || n != 1 {
-		t.Errorf("CountPosts = %d, %v; want 1", n, err)
-	}
-	from, to := t0.Add(-time.Hour), b.Published.Add(time.Hour)
-	sp, err := s.SpreadWith(ctx, "#m", from, to, SpreadOptions{Step: 24 * time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sp.Posts != 1 || sp.AuthorCount != 1 || sp.Cumulative[len(sp.Cumulative)-1].Posts != 1 || len(sp.SamplePosts) != 1 {
-		t.Errorf("spread of a moved post: posts=%d authors=%d cumulative=%d samples=%d, want all 1",
-			sp.Posts, sp.AuthorCount, sp.Cumulative[len(sp.Cumulative)-1].Posts, len(sp.SamplePosts))
-	}
-	tr, err := s.Trends(ctx, TrendsQuery{Now: to, Window: to.Sub(from)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(tr) != 1 || tr[0].Posts != 1 {
-		t.Errorf("Trends over both times = %+v, want one topic with 1 post", tr)
+	for _, tc := range []struct {
+		name  string
+		move  time.Duration
+		posts int64
+	}{
+		{"within the hour", 20 * time.Minute, 1},
+		{"another month", 34 * 24 * time.Hour, 2}, // another partition of every time-partitioned table
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			ctx := context.Background()
+			a := schema.Analyzed{Post: schema.Post{ID: "moved", Author: "ann", Platform: "rss", Lang: "vi", Text: "x", Published: t0}, Topics: []string{"#m"}}
+			b := a
+			b.Published = t0.Add(tc.move)
+			for _, it := range []schema.Analyzed{a, b, a} {
+				if err := s.WriteAnalyzed(ctx, []schema.Analyzed{it}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, err := s.CountPosts(ctx); err != nil || n != 1 {
+				t.Errorf("CountPosts = %d, %v; want 1", n, err)
+			}
+			from, to := t0.Add(-time.Hour), b.Published.Add(time.Hour)
+			for _, compacted := range []bool{false, true} {
+				if compacted {
+					if _, err := s.Compact(ctx, to.Add(2*time.Hour), CompactLimits{}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				sp, err := s.SpreadWith(ctx, "#m", from, to, SpreadOptions{Step: 24 * time.Hour})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if sp.Posts != tc.posts || sp.AuthorCount != 1 || sp.Cumulative[len(sp.Cumulative)-1].Posts != tc.posts || len(sp.SamplePosts) != 1 {
+					t.Errorf("compacted %v: spread of a moved post: posts=%d authors=%d cumulative=%d samples=%d, want %d, 1, %d, 1",
+						compacted, sp.Posts, sp.AuthorCount, sp.Cumulative[len(sp.Cumulative)-1].Posts, len(sp.SamplePosts), tc.posts, tc.posts)
+				}
+				tr, err := s.Trends(ctx, TrendsQuery{Now: to, Window: to.Sub(from)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(tr) != 1 || tr[0].Posts != tc.posts || tr[0].Authors != 1 {
+					t.Errorf("compacted %v: Trends over both times = %+v, want one topic with %d posts, 1 author", compacted, tr, tc.posts)
+				}
+			}
+		})
 	}
 }
 
@@ -589,11 +609,12 @@ func TestMigrateVersionGate(t *testing.T) {
 }
 
 // SpreadWith and Timeline count rows while every post of the range is one
-// row, and count per post otherwise (see qSpreadCheck): both ways must
-// give the same answer. A post re-delivered one minute later leaves two
-// rows that never merge (their keys differ), so the second read takes the
-// per-post way for certain; the moved post keeps its first minute, author
-// and facts, so nothing Spread reports changes.
+// row in each hour, and count per post and hour otherwise (see
+// spreadCheck): both ways must give the same answer. A post re-delivered
+// one minute later in the same hour leaves two rows that never merge
+// (their keys differ), so the second read takes the per-post way for
+// certain; the moved post keeps its first minute, author and facts, so
+// nothing Spread reports changes.
 func TestSpreadRowAndPostPathsAgree(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
@@ -617,9 +638,12 @@ func TestSpreadRowAndPostPathsAgree(t *testing.T) {
 	}
 	oneRow := func() bool {
 		t.Helper()
-		var posts, rows uint64
-		var first, last time.Time
-		if err := s.conn.QueryRow(ctx, qSpreadCheck, topic, from.Unix(), to.Unix()).Scan(&posts, &rows, &first, &last); err != nil {
+		fh, _, err := s.fresh(ctx, from.Unix(), to.Unix())
+		if err != nil {
+			t.Fatal(err)
+		}
+		posts, rows, _, _, err := s.spreadCheck(ctx, topic, planHours(from.Unix(), to.Unix(), fh, nil))
+		if err != nil {
 			t.Fatal(err)
 		}
 		return posts == rows
@@ -639,6 +663,9 @@ func TestSpreadRowAndPostPathsAgree(t *testing.T) {
 	}
 	slices.SortFunc(under, func(a, b schema.Analyzed) int { return a.Published.Compare(b.Published) })
 	moved := under[len(under)/2] // neither the first nor the last post
+	for i := len(under) / 2; moved.Published.Minute() == 59; i++ {
+		moved = under[i] // a minute later must stay in the hour
+	}
 	moved.Published = moved.Published.Add(time.Minute)
 	if err := s.WriteAnalyzed(ctx, []schema.Analyzed{moved}); err != nil {
 		t.Fatal(err)
