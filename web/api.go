@@ -215,12 +215,13 @@ func queryStep(r *http.Request, def time.Duration) (time.Duration, error) {
 }
 
 type trendJSON struct {
-	Topic    string  `json:"topic"`
-	Posts    int64   `json:"posts"`
-	Authors  int64   `json:"authors"`
-	Baseline int64   `json:"baseline"`
-	Burst    float64 `json:"burst"`
-	Series   []int   `json:"series"`
+	Topic            string  `json:"topic"`
+	Posts            int64   `json:"posts"`
+	Authors          int64   `json:"authors"`
+	AuthorsEstimated bool    `json:"authors_estimated"` // a HyperLogLog estimate, within ~2% (5,000 authors or more)
+	Baseline         int64   `json:"baseline"`
+	Burst            float64 `json:"burst"`
+	Series           []int   `json:"series"`
 }
 
 func (s *Server) trends(w http.ResponseWriter, r *http.Request) {
@@ -248,7 +249,7 @@ func (s *Server) trends(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]trendJSON, 0, len(rows))
 	for _, t := range rows {
-		out = append(out, trendJSON{Topic: t.Topic, Posts: t.Posts, Authors: t.Authors, Baseline: t.Baseline, Burst: t.Burst, Series: nonNilInts(t.Series)})
+		out = append(out, trendJSON{Topic: t.Topic, Posts: t.Posts, Authors: t.Authors, AuthorsEstimated: t.AuthorsEstimated, Baseline: t.Baseline, Burst: t.Burst, Series: nonNilInts(t.Series)})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"window": win.String(), "generated": s.opts.Now().UTC(), "topics": out})
 }

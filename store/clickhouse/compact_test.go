@@ -165,12 +165,12 @@ func TestCompactedAnswersEqualRaw(t *testing.T) {
 				defer func(v int64) { exactAuthorsBelow = v }(exactAuthorsBelow)
 				exactAuthorsBelow = 0
 			}
-			testCompactedAnswersEqualRaw(t)
+			testCompactedAnswersEqualRaw(t, sketches)
 		})
 	}
 }
 
-func testCompactedAnswersEqualRaw(t *testing.T) {
+func testCompactedAnswersEqualRaw(t *testing.T, sketches bool) {
 	raw, comp := newStore(t), newStore(t)
 	ctx := context.Background()
 	start := time.Date(2026, 3, 10, 5, 0, 0, 0, time.UTC)
@@ -206,6 +206,11 @@ func testCompactedAnswersEqualRaw(t *testing.T) {
 		want, got := readAll(t, raw, end, topics), readAll(t, comp, end, topics)
 		if len(want.Trends["05:00:00/24h0m0s///"]) == 0 {
 			t.Fatalf("%s: fixture has no trends", stage)
+		}
+		for _, tr := range want.Trends["05:00:00/24h0m0s///"] {
+			if tr.AuthorsEstimated != sketches {
+				t.Fatalf("%s: %s authors estimated = %v, want %v", stage, tr.Topic, tr.AuthorsEstimated, sketches)
+			}
 		}
 		for k := range want.Trends {
 			if !reflect.DeepEqual(want.Trends[k], got.Trends[k]) {

@@ -270,7 +270,7 @@ func (s *Store) trendAuthors(ctx context.Context, out []Trend, start, end int64,
 	}
 	var small []any
 	for i := range out {
-		out[i].Authors = int64(a[out[i].Topic])
+		out[i].Authors, out[i].AuthorsEstimated = int64(a[out[i].Topic]), true
 		if out[i].Authors < exactAuthorsBelow && out[i].Posts <= exactAuthorsMaxPosts {
 			small = append(small, out[i].Topic)
 		}
@@ -297,7 +297,7 @@ func (s *Store) trendAuthors(ctx context.Context, out []Trend, start, end int64,
 	}
 	for i := range out {
 		if n, ok := exact[out[i].Topic]; ok {
-			out[i].Authors = n
+			out[i].Authors, out[i].AuthorsEstimated = n, false
 		}
 	}
 	return nil

@@ -48,8 +48,10 @@ type Trend struct {
 	// a time in another hour counts in both (migration 009).
 	Posts int64
 	// Authors is the distinct non-empty authors in the window: exact below
-	// 5,000, an estimate within ~2% above (see exactAuthorsBelow).
-	Authors int64
+	// 5,000, an estimate within ~2% above (see exactAuthorsBelow), as
+	// AuthorsEstimated says.
+	Authors          int64
+	AuthorsEstimated bool
 	// Baseline is the posts in the baseline period before the window.
 	Baseline int64
 	// Burst is the window's post rate over the baseline rate, the baseline
