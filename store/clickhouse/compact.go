@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -82,23 +84,37 @@ func (s *Store) Compact(ctx context.Context, now time.Time, lim CompactLimits) (
 	if lim.MaxHours > 0 && len(stale) > lim.MaxHours {
 		stale = stale[:lim.MaxHours]
 	}
-	for _, h := range stale {
+	// One pass per day over its stale hours (see qCompactHours).
+	for len(stale) > 0 {
+		day := stale[0] - ((stale[0]%daySecs)+daySecs)%daySecs
+		var batch []pin
+		for len(stale) > 0 && stale[0] >= day && stale[0] < day+daySecs {
+			batch = append(batch, pin{start: stale[0]})
+			stale = stale[1:]
+		}
+		lo, hi := batch[len(batch)-1].start, batch[0].start+hourSecs // newest first
+		hours := compactHours(batch)
 		v := s.nextVersion()
-		for _, q := range []string{qCompactHour, qCompactHourKeys, qCompactHourFacts} {
-			args := []any{h, v, h, h + hourSecs, h, h + hourSecs}
-			if q == qCompactHour {
-				args = []any{h, v, h, h + hourSecs, h, v, h, h + hourSecs}
-			}
-			if err := s.conn.Exec(ctx, q, args...); err != nil {
-				return st, fmt.Errorf("cannot compact hour %s: %w", time.Unix(h, 0).UTC().Format(time.RFC3339), err)
+		for _, c := range []struct {
+			q    string
+			args []any
+		}{
+			{fmt.Sprintf(qCompactHours, hours), []any{v, lo, hi, v, lo, hi}},
+			{fmt.Sprintf(qCompactHourKeys, hours, keyRowsMin), []any{v, lo, hi, lo, hi, lo, hi, lo, hi}},
+			{fmt.Sprintf(qCompactHourFacts, hours), []any{v, lo, hi, lo, hi}},
+		} {
+			if err := s.conn.Exec(ctx, c.q, c.args...); err != nil {
+				return st, fmt.Errorf("cannot compact %d hours of %s: %w", len(batch), time.Unix(day, 0).UTC().Format(time.DateOnly), err)
 			}
 		}
-		if err := s.recordCompaction(ctx, h, hourSecs, cur[h], v); err != nil {
-			return st, err
+		for _, b := range batch {
+			if err := s.recordCompaction(ctx, b.start, hourSecs, cur[b.start], v); err != nil {
+				return st, err
+			}
+			done[b.start] = compaction{deliveries: cur[b.start], version: v}
+			st.Hours++
+			compactedPeriods.WithLabelValues("hour").Inc()
 		}
-		done[h] = compaction{deliveries: cur[h], version: v}
-		st.Hours++
-		compactedPeriods.WithLabelValues("hour").Inc()
 	}
 	// Days: every hour closed and compacted as it stands now. A day's
 	// deliveries are the sum of its hours'; hours only grow, so the sums
@@ -146,6 +162,20 @@ func (s *Store) Compact(ctx context.Context, now time.Time, lim CompactLimits) (
 		compactedPeriods.WithLabelValues("day").Inc()
 	}
 	return st, nil
+}
+
+// keyRowsMin is the fewest rows a topic's hour needs to have its Spread
+// lists compacted (qCompactHourKeys); smaller ones are read raw. A
+// variable for tests.
+var keyRowsMin = 64
+
+// compactHours lists the periods' Unix hours for the compactor's IN.
+func compactHours(ps []pin) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = strconv.FormatInt(p.start/hourSecs, 10)
+	}
+	return strings.Join(parts, ", ")
 }
 
 type compaction struct {

@@ -229,6 +229,42 @@ func spreadKeysSQL(p plan) string {
 	return "SELECT dim, k, sum(c) AS n FROM (\n    " + strings.Join(parts, "\n    UNION ALL\n    ") + "\n)\nGROUP BY dim, k"
 }
 
+// keyHoursSQL lists which of plan p's compacted hours have the topic's
+// Spread lists compacted (those that had at least keyRowsMin rows, see
+// qCompactHourKeys), from the lists themselves: every compacted hour of a
+// topic has a language row (dim 4), and one statement wrote all of them,
+// so this cannot disagree with what is there. args: topic.
+func keyHoursSQL(p plan) string {
+	return "SELECT toUInt32(hour), any(version) FROM topic_hour_keys\nWHERE topic = ? AND " + pinsSQL("hour", p.pins) +
+		" AND dim = 4\nGROUP BY hour"
+}
+
+// keysPlan is plan p of [from, to) with only the compacted hours whose
+// Spread lists were compacted; the topic's small hours are read raw.
+func (s *Store) keysPlan(ctx context.Context, topic string, from, to int64, p plan) (plan, error) {
+	if len(p.pins) == 0 {
+		return p, nil
+	}
+	rows, err := s.conn.Query(ctx, keyHoursSQL(p), topic)
+	if err != nil {
+		return p, fmt.Errorf("cannot query compacted hours of %q: %w", topic, err)
+	}
+	defer rows.Close()
+	big := map[int64]uint64{}
+	for rows.Next() {
+		var h uint32
+		var v uint64
+		if err := rows.Scan(&h, &v); err != nil {
+			return p, fmt.Errorf("cannot read compacted hours of %q: %w", topic, err)
+		}
+		big[int64(h)] = v
+	}
+	if err := rows.Err(); err != nil {
+		return p, fmt.Errorf("cannot read compacted hours of %q: %w", topic, err)
+	}
+	return planHours(from, to, big, nil), nil
+}
+
 // spreadFactsSQL lists the facts matched by the topic's posts over plan
 // p: compacted hours' facts (topic_hour_facts) and the raw ranges'. For
 // the raw ranges the innermost set is every matched post (~2% of posts),

@@ -105,50 +105,80 @@ GROUP BY hour`
 WHERE span = ? AND start >= toDateTime(?) AND start < toDateTime(?)
 GROUP BY start`
 	qInsertCompactions = `INSERT INTO compactions (start, span, deliveries, version)`
-	// One hour's exact counts: a row per (topic, language, platform) and
-	// one per topic ('*', '*'). args: hour, version, from, to (x2)
-	qCompactHour = `INSERT INTO topic_hour_exact (topic, hour, lang, platform, posts, topic_rows, first_ts, last_ts, authors, version)
-SELECT topic, toDateTime(?), lang, platform, uniqExact(post_h), count(), min(ts), max(ts),
+	// The compactor's statements read a batch of hours of one day in one
+	// pass, grouped by hour: topic_posts is ordered by topic, so even one
+	// hour's rows are spread over its whole day partition (compacting hour
+	// by hour read each day ~12 times over). %s is the batch's hours
+	// (Unix hours, compactHours); from and to are the batch's span.
+
+	// Exact counts: a row per (topic, hour, language, platform) and one
+	// per (topic, hour) ('*', '*'). args: version, from, to, twice.
+	qCompactHours = `INSERT INTO topic_hour_exact (topic, hour, lang, platform, posts, topic_rows, first_ts, last_ts, authors, version)
+SELECT topic, toDateTime(intDiv(toUInt32(minute), 3600) * 3600) AS hr, lang, platform, uniqExact(post_h), count(), min(ts), max(ts),
     uniqHLL12StateIf(cityHash64(author), author != ''), toUInt64(?)
 FROM topic_posts
-WHERE minute >= toDateTime(?) AND minute < toDateTime(?)
-GROUP BY topic, lang, platform
+WHERE minute >= toDateTime(?) AND minute < toDateTime(?) AND intDiv(toUInt32(minute), 3600) IN (%[1]s)
+GROUP BY topic, hr, lang, platform
 UNION ALL
-SELECT topic, toDateTime(?), '*', '*', uniqExact(post_h), count(), min(ts), max(ts),
+SELECT topic, toDateTime(intDiv(toUInt32(minute), 3600) * 3600) AS hr, '*', '*', uniqExact(post_h), count(), min(ts), max(ts),
     uniqHLL12StateIf(cityHash64(author), author != ''), toUInt64(?)
 FROM topic_posts
-WHERE minute >= toDateTime(?) AND minute < toDateTime(?)
-GROUP BY topic`
-	// One hour's Spread lists (see qSpreadKeys). args: hour, version,
-	// from, to (x2)
+WHERE minute >= toDateTime(?) AND minute < toDateTime(?) AND intDiv(toUInt32(minute), 3600) IN (%[1]s)
+GROUP BY topic, hr`
+	// Spread's lists (see spreadKeysSQL), of the topics' hours with at
+	// least keyRowsMin rows: a small topic-hour has about as many keys as
+	// rows (five lists), cheap to read raw but most of the compactor's
+	// writes. %[2]d is keyRowsMin. args: version, then from, to four
+	// times.
 	qCompactHourKeys = `INSERT INTO topic_hour_keys (topic, hour, dim, key, topic_rows, version)
-SELECT topic, toDateTime(?), dim, k, sum(c), toUInt64(?)
+SELECT topic, hr, dim, k, sum(c), toUInt64(?)
 FROM (
-    SELECT topic, [1] AS dims, [author] AS keys, count() AS c FROM topic_posts
-    WHERE minute >= toDateTime(?) AND minute < toDateTime(?) GROUP BY topic, author
+    SELECT topic, toDateTime(intDiv(toUInt32(minute), 3600) * 3600) AS hr, [1] AS dims, [author] AS keys, count() AS c
+    FROM topic_posts
+    WHERE minute >= toDateTime(?) AND minute < toDateTime(?) AND intDiv(toUInt32(minute), 3600) IN (%[1]s)
+        AND (topic, intDiv(toUInt32(minute), 3600)) IN (
+            SELECT topic, intDiv(toUInt32(minute), 3600) FROM topic_posts
+            WHERE minute >= toDateTime(?) AND minute < toDateTime(?) AND intDiv(toUInt32(minute), 3600) IN (%[1]s)
+            GROUP BY topic, intDiv(toUInt32(minute), 3600)
+            HAVING count() >= %[2]d
+        )
+    GROUP BY topic, hr, author
     UNION ALL
-    SELECT topic, [2, 3, 4, 5] AS dims, [source, domain, lang, platform] AS keys, count() AS c FROM topic_posts
-    WHERE minute >= toDateTime(?) AND minute < toDateTime(?) GROUP BY topic, source, domain, lang, platform
+    SELECT topic, toDateTime(intDiv(toUInt32(minute), 3600) * 3600) AS hr, [2, 3, 4, 5] AS dims,
+        [source, domain, lang, platform] AS keys, count() AS c
+    FROM topic_posts
+    WHERE minute >= toDateTime(?) AND minute < toDateTime(?) AND intDiv(toUInt32(minute), 3600) IN (%[1]s)
+        AND (topic, intDiv(toUInt32(minute), 3600)) IN (
+            SELECT topic, intDiv(toUInt32(minute), 3600) FROM topic_posts
+            WHERE minute >= toDateTime(?) AND minute < toDateTime(?) AND intDiv(toUInt32(minute), 3600) IN (%[1]s)
+            GROUP BY topic, intDiv(toUInt32(minute), 3600)
+            HAVING count() >= %[2]d
+        )
+    GROUP BY topic, hr, source, domain, lang, platform
 )
 ARRAY JOIN dims AS dim, keys AS k
 WHERE k != '' OR dim >= 4
-GROUP BY topic, dim, k`
-	// One hour's matched facts per topic: the hour's matched posts (a set
-	// of ~2% of them) joined to their facts. args: hour, version, from, to
-	// (x2)
+GROUP BY topic, hr, dim, k`
+	// Matched facts per topic and hour: the hours' matched posts (a set of
+	// ~2% of them) joined to their facts. args: version, then from, to
+	// twice.
 	qCompactHourFacts = `INSERT INTO topic_hour_facts (topic, hour, fact_id, version)
-SELECT topic, toDateTime(?), fact_id, toUInt64(?)
+SELECT topic, hr, fact_id, toUInt64(?)
 FROM (
-    SELECT topic, post_h FROM topic_posts
-    WHERE minute >= toDateTime(?) AND minute < toDateTime(?)
-    GROUP BY topic, post_h
+    SELECT topic, toDateTime(intDiv(toUInt32(minute), 3600) * 3600) AS hr, post_h
+    FROM topic_posts
+    WHERE minute >= toDateTime(?) AND minute < toDateTime(?) AND intDiv(toUInt32(minute), 3600) IN (%[1]s)
+    GROUP BY topic, hr, post_h
 ) AS tp
 ALL INNER JOIN (
     SELECT post_h, fact_id FROM matches
-    WHERE post_h IN (SELECT post_h FROM topic_posts WHERE minute >= toDateTime(?) AND minute < toDateTime(?))
+    WHERE post_h IN (
+        SELECT post_h FROM topic_posts
+        WHERE minute >= toDateTime(?) AND minute < toDateTime(?) AND intDiv(toUInt32(minute), 3600) IN (%[1]s)
+    )
     GROUP BY post_h, fact_id
 ) AS m USING post_h
-GROUP BY topic, fact_id`
+GROUP BY topic, hr, fact_id`
 	// One day's authors from its 24 compacted hours (%s: their pins).
 	// args: day, version
 	qCompactDay = `INSERT INTO topic_day_authors (topic, day, lang, platform, authors, version)
@@ -321,11 +351,12 @@ func Queries() map[string]string {
 		"hour_deliveries":        qHourDeliveries,
 		"compactions":            qCompactions,
 		"insert_compactions":     qInsertCompactions,
-		"compact_1_hour":         qCompactHour,
-		"compact_1_hour_keys":    qCompactHourKeys,
-		"compact_1_hour_facts":   qCompactHourFacts,
+		"compact_1_hour":         fmt.Sprintf(qCompactHours, compactHours(p.pins)),
+		"compact_1_hour_keys":    fmt.Sprintf(qCompactHourKeys, compactHours(p.pins), 1), // the sample hour has one row
+		"compact_1_hour_facts":   fmt.Sprintf(qCompactHourFacts, compactHours(p.pins)),
 		"compact_2_day":          fmt.Sprintf(qCompactDay, pinsSQL("hour", p.pins)),
 		"spread_keys_compacted":  spreadKeysSQL(p),
+		"spread_key_hours":       keyHoursSQL(p),
 		"spread_facts_compacted": spreadFactsSQL(p),
 		"topic_counts":           countsSQL(p, view{}, buckets{h, 300}),
 		"topic_counts_filtered":  countsSQL(p, view{lang: "vi"}, buckets{}),

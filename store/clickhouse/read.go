@@ -519,7 +519,11 @@ func (s *Store) SpreadWith(ctx context.Context, topic string, from, to time.Time
 			return nil
 		},
 		func() error {
-			if err := s.spreadKeys(ctx, &sp, o.Top, &authors, &sources, &domains, spreadKeysSQL(p), p.topicArgs(topic, 2)...); err != nil {
+			kp, err := s.keysPlan(ctx, topic, from.Unix(), to.Unix(), p)
+			if err != nil {
+				return err
+			}
+			if err := s.spreadKeys(ctx, &sp, o.Top, &authors, &sources, &domains, spreadKeysSQL(kp), kp.topicArgs(topic, 2)...); err != nil {
 				return fmt.Errorf("cannot query spread of %q: %w", topic, err)
 			}
 			return nil
