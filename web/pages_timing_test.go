@@ -176,6 +176,8 @@ func benchPages(b *testing.B, noCache bool, now time.Time) {
 		{"trends-1h", "/trends?window=1h"},
 		{"trends-24h-burst-vi", "/trends?window=24h&sort=burst&lang=vi"},
 		{"trends-7d", "/trends?window=7d&sort=posts"},
+		{"trends-7d-burst-fr-rss", "/trends?window=7d&sort=burst&lang=fr&platform=rss"},
+		{"trends-6h", "/trends?window=6h&sort=posts"},
 		{"topic-24h", top + "?window=24h"},
 		{"topic-7d", top + "?window=7d"},
 		{"cases", "/cases"},
