@@ -47,8 +47,9 @@ type Trend struct {
 	// (per language and platform when filtered): a post re-delivered with
 	// a time in another hour counts in both (migration 009).
 	Posts int64
-	// Authors is the distinct non-empty authors in the window: exact below
-	// 5,000, an estimate within ~2% above (see exactAuthorsBelow), as
+	// Authors is the distinct non-empty authors in the window: exact up to
+	// 16, and for unfiltered views below 5,000 (within a row budget),
+	// otherwise an estimate within ~2% (see exactAuthorsBelow), as
 	// AuthorsEstimated says.
 	Authors          int64
 	AuthorsEstimated bool
@@ -212,14 +213,6 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 		return nil, err
 	}
 	return out, nil
-}
-
-func topicsOf(ts []Trend) []any {
-	out := make([]any, len(ts))
-	for i := range ts {
-		out[i] = ts[i].Topic
-	}
-	return out
 }
 
 // trendsTop returns the n topics of the window [start, end) with the most
