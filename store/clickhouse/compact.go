@@ -49,11 +49,13 @@ type CompactLimits struct {
 // Compact writes the exact counts of every closed hour (ended Settle
 // before now) whose topic rows changed since it was last compacted, or
 // never was, and the author sketches of every closed UTC day whose hours
-// did (migration 009). It is idempotent, safe to run from several
-// processes at once (the latest version wins), and never needed for
-// correct answers: readers count uncompacted or changed hours from
-// topic_posts. Newest hours first, so a backlog serves the likeliest
-// windows first.
+// did (migration 009). It is idempotent and never needed for correct
+// answers: readers count uncompacted or changed hours from topic_posts.
+// Newest hours first, so a backlog serves the likeliest windows first.
+// Run it from one process at a time (serve's --compact-every): two at
+// once do the work twice, and should one die between writing an hour and
+// recording it, the other's record could name rows the newer write
+// replaces on merge, leaving that hour short until it gets new rows.
 func (s *Store) Compact(ctx context.Context, now time.Time, lim CompactLimits) (CompactStats, error) {
 	var st CompactStats
 	end := now.Add(-lim.Settle).Unix()
@@ -107,14 +109,18 @@ func (s *Store) Compact(ctx context.Context, now time.Time, lim CompactLimits) (
 				return st, fmt.Errorf("cannot compact %d hours of %s: %w", len(batch), time.Unix(day, 0).UTC().Format(time.DateOnly), err)
 			}
 		}
-		for _, b := range batch {
-			if err := s.recordCompaction(ctx, b.start, hourSecs, cur[b.start], v); err != nil {
-				return st, err
-			}
-			done[b.start] = compaction{deliveries: cur[b.start], version: v}
-			st.Hours++
-			compactedPeriods.WithLabelValues("hour").Inc()
+		recs := make([]compaction, len(batch))
+		for i, b := range batch {
+			recs[i] = compaction{start: b.start, deliveries: cur[b.start], version: v}
 		}
+		if err := s.recordCompactions(ctx, hourSecs, recs); err != nil {
+			return st, err
+		}
+		for _, r := range recs {
+			done[r.start] = r
+		}
+		st.Hours += len(recs)
+		compactedPeriods.WithLabelValues("hour").Add(float64(len(recs)))
 	}
 	// Days: every hour closed and compacted as it stands now. A day's
 	// deliveries are the sum of its hours'; hours only grow, so the sums
@@ -155,7 +161,7 @@ func (s *Store) Compact(ctx context.Context, now time.Time, lim CompactLimits) (
 		if err := s.conn.Exec(ctx, q, d, v); err != nil {
 			return st, fmt.Errorf("cannot compact day %s: %w", time.Unix(d, 0).UTC().Format(time.DateOnly), err)
 		}
-		if err := s.recordCompaction(ctx, d, daySecs, ds.deliveries, v); err != nil {
+		if err := s.recordCompactions(ctx, daySecs, []compaction{{start: d, deliveries: ds.deliveries, version: v}}); err != nil {
 			return st, err
 		}
 		st.Days++
@@ -178,7 +184,10 @@ func compactHours(ps []pin) string {
 	return strings.Join(parts, ", ")
 }
 
+// compaction records that the period from start was compacted at version
+// when it held deliveries topic rows.
 type compaction struct {
+	start      int64
 	deliveries uint64
 	version    uint64
 }
@@ -220,7 +229,8 @@ func (s *Store) compactions(ctx context.Context, spanSecs uint32, from, to int64
 		if err := rows.Scan(&t, &c.deliveries, &c.version); err != nil {
 			return nil, fmt.Errorf("cannot read compactions: %w", err)
 		}
-		out[t.Unix()] = c
+		c.start = t.Unix()
+		out[c.start] = c
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("cannot read compactions: %w", err)
@@ -228,13 +238,15 @@ func (s *Store) compactions(ctx context.Context, spanSecs uint32, from, to int64
 	return out, nil
 }
 
-func (s *Store) recordCompaction(ctx context.Context, start int64, spanSecs uint32, deliveries, version uint64) error {
+func (s *Store) recordCompactions(ctx context.Context, spanSecs uint32, recs []compaction) error {
 	w, err := s.prepare(ctx, "compactions", qInsertCompactions)
 	if err != nil {
 		return err
 	}
-	if err := w.append(time.Unix(start, 0).UTC(), spanSecs, deliveries, version); err != nil {
-		return err
+	for _, r := range recs {
+		if err := w.append(time.Unix(r.start, 0).UTC(), spanSecs, r.deliveries, r.version); err != nil {
+			return err
+		}
 	}
 	return w.send()
 }
