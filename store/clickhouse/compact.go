@@ -59,7 +59,7 @@ type CompactLimits struct {
 func (s *Store) Compact(ctx context.Context, now time.Time, lim CompactLimits) (CompactStats, error) {
 	var st CompactStats
 	end := now.Add(-lim.Settle).Unix()
-	closed := end - ((end%hourSecs)+hourSecs)%hourSecs
+	closed := floorTo(end, hourSecs)
 	cur, err := s.hourDeliveries(ctx, 0, closed)
 	if err != nil {
 		return st, err
@@ -88,7 +88,7 @@ func (s *Store) Compact(ctx context.Context, now time.Time, lim CompactLimits) (
 	}
 	// One pass per day over its stale hours (see qCompactHours).
 	for len(stale) > 0 {
-		day := stale[0] - ((stale[0]%daySecs)+daySecs)%daySecs
+		day := floorTo(stale[0], daySecs)
 		var batch []pin
 		for len(stale) > 0 && stale[0] >= day && stale[0] < day+daySecs {
 			batch = append(batch, pin{start: stale[0]})
@@ -132,7 +132,7 @@ func (s *Store) Compact(ctx context.Context, now time.Time, lim CompactLimits) (
 	}
 	days := map[int64]*dayState{}
 	for h, n := range cur {
-		d := h - ((h%daySecs)+daySecs)%daySecs
+		d := floorTo(h, daySecs)
 		if d+daySecs > closed {
 			continue
 		}
@@ -254,8 +254,18 @@ func (s *Store) recordCompactions(ctx context.Context, spanSecs uint32, recs []c
 // fresh returns the compacted hours and days of [from, to) that readers
 // may use, with the versions to read: those whose recorded deliveries
 // still match the current ones.
+// freshPlan is planHours of [from, to) over the hours fresh now, for the
+// statements of one topic (Spread, Timeline).
+func (s *Store) freshPlan(ctx context.Context, from, to int64) (plan, error) {
+	fh, _, err := s.fresh(ctx, from, to)
+	if err != nil {
+		return plan{}, err
+	}
+	return planHours(from, to, fh, nil), nil
+}
+
 func (s *Store) fresh(ctx context.Context, from, to int64) (hours, days map[int64]uint64, err error) {
-	from -= ((from % daySecs) + daySecs) % daySecs // whole days, for the day sums
+	from = floorTo(from, daySecs) // whole days, for the day sums
 	var cur map[int64]uint64
 	var ch, cd map[int64]compaction
 	err = runAll([]func() error{
@@ -269,7 +279,7 @@ func (s *Store) fresh(ctx context.Context, from, to int64) (hours, days map[int6
 	hours, days = map[int64]uint64{}, map[int64]uint64{}
 	sums := map[int64]uint64{}
 	for h, n := range cur {
-		sums[h-((h%daySecs)+daySecs)%daySecs] += n
+		sums[floorTo(h, daySecs)] += n
 		if c, ok := ch[h]; ok && c.deliveries == n {
 			hours[h] = c.version
 		}

@@ -69,7 +69,7 @@ func FuzzPlanHours(f *testing.F) {
 			return
 		}
 		fresh := map[int64]uint64{}
-		base := start - ((start%hourSecs)+hourSecs)%hourSecs
+		base := floorTo(start, hourSecs)
 		for i := range int64(64) {
 			if mask&(1<<i) != 0 {
 				fresh[base+i*hourSecs] = uint64(i + 1)
@@ -290,11 +290,11 @@ func testCompactedAnswersEqualRaw(t *testing.T, sketches bool) {
 	}
 	clean := 0
 	for _, topic := range topics[:3] {
-		fh, _, err := comp.fresh(ctx, end.Add(-72*time.Hour).Unix(), end.Unix())
+		p, err := comp.freshPlan(ctx, end.Add(-72*time.Hour).Unix(), end.Unix())
 		if err != nil {
 			t.Fatal(err)
 		}
-		posts, rows, _, _, err := comp.spreadCheck(ctx, topic, planHours(end.Add(-72*time.Hour).Unix(), end.Unix(), fh, nil))
+		posts, rows, _, _, err := comp.spreadCheck(ctx, topic, p)
 		if err != nil {
 			t.Fatal(err)
 		}

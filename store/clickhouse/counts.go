@@ -189,24 +189,28 @@ func (s *Store) topicCounts(ctx context.Context, topics []any, start, end int64,
 
 // topicAuthors runs authorsSQL for the topics over [start, end).
 func (s *Store) topicAuthors(ctx context.Context, topics []any, start, end int64, v view, fh, fd map[int64]uint64) (map[string]uint64, error) {
-	out := map[string]uint64{}
-	ap := planAuthors(start, end, fh, fd)
-	q, n := authorsSQL(ap, v)
+	q, n := authorsSQL(planAuthors(start, end, fh, fd), v)
 	if len(topics) == 0 || n == 0 {
-		return out, nil
+		return map[string]uint64{}, nil
 	}
-	rows, err := s.conn.Query(ctx, q, partArgs(n, topics, v)...)
+	return s.authorCounts(ctx, q, partArgs(n, topics, v)...)
+}
+
+// authorCounts runs q, whose rows are (topic, authors), into a map.
+func (s *Store) authorCounts(ctx context.Context, q string, args ...any) (map[string]uint64, error) {
+	rows, err := s.conn.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot query trend authors: %w", err)
 	}
 	defer rows.Close()
+	out := map[string]uint64{}
 	for rows.Next() {
 		var topic string
-		var a uint64
-		if err := rows.Scan(&topic, &a); err != nil {
+		var n uint64
+		if err := rows.Scan(&topic, &n); err != nil {
 			return nil, fmt.Errorf("cannot read trend authors: %w", err)
 		}
-		out[topic] = a
+		out[topic] = n
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("cannot read trend authors: %w", err)
@@ -346,26 +350,13 @@ func (s *Store) trendAuthors(ctx context.Context, out []Trend, start, end int64,
 	if len(small) == 0 {
 		return nil
 	}
-	rs, err := s.conn.Query(ctx, qTrendAuthorsExact, append([]any{ch.GroupSet{Value: small}, start, end}, v.args()...)...)
+	exact, err := s.authorCounts(ctx, qTrendAuthorsExact, append([]any{ch.GroupSet{Value: small}, start, end}, v.args()...)...)
 	if err != nil {
-		return fmt.Errorf("cannot query trend authors: %w", err)
-	}
-	defer rs.Close()
-	exact := map[string]int64{}
-	for rs.Next() {
-		var topic string
-		var n uint64
-		if err := rs.Scan(&topic, &n); err != nil {
-			return fmt.Errorf("cannot read trend authors: %w", err)
-		}
-		exact[topic] = int64(n)
-	}
-	if err := rs.Err(); err != nil {
-		return fmt.Errorf("cannot read trend authors: %w", err)
+		return err
 	}
 	for i := range out {
 		if n, ok := exact[out[i].Topic]; ok {
-			out[i].Authors, out[i].AuthorsEstimated = n, false
+			out[i].Authors, out[i].AuthorsEstimated = int64(n), false
 		}
 	}
 	return nil

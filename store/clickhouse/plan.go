@@ -90,14 +90,15 @@ func planAuthors(start, end int64, freshHours, freshDays map[int64]uint64) autho
 	return ap
 }
 
-// ceilTo rounds t up to a multiple of unit (t >= 0 in practice; negative
-// times round towards +inf as well).
+// floorTo rounds t down to a multiple of unit, negative times included.
+func floorTo(t, unit int64) int64 { return t - ((t%unit)+unit)%unit }
+
+// ceilTo rounds t up to a multiple of unit, negative times included.
 func ceilTo(t, unit int64) int64 {
-	r := ((t % unit) + unit) % unit
-	if r == 0 {
-		return t
+	if f := floorTo(t, unit); f < t {
+		return f + unit
 	}
-	return t - r + unit
+	return t
 }
 
 // cutInside reports whether a sorted cut lies strictly inside (from, to).

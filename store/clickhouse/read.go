@@ -116,7 +116,7 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 	// of ms); the burst divides by its actual length.
 	base, baseEnd := start-int64(q.Baseline/time.Second), start
 	if q.Baseline >= 3*time.Hour {
-		baseEnd = start - ((start%hourSecs)+hourSecs)%hourSecs
+		baseEnd = floorTo(start, hourSecs)
 		base = baseEnd - ceilTo(int64(q.Baseline/time.Second), hourSecs)
 	}
 	baseLen := time.Duration(baseEnd-base) * time.Second
@@ -188,7 +188,7 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 	step := int64(q.Window/time.Second) / int64(q.Buckets)
 	origin := start
 	if step >= 6*hourSecs && step%hourSecs == 0 {
-		origin = (start + hourSecs/2) - ((start+hourSecs/2)%hourSecs+hourSecs)%hourSecs
+		origin = floorTo(start+hourSecs/2, hourSecs) // the nearest hour
 	}
 	cuts := make([]int64, 0, q.Buckets)
 	for k := 1; k < q.Buckets; k++ {
@@ -297,12 +297,7 @@ func beats(t Trend, bound uint64, topic string) bool {
 // [start, end) (Unix seconds): every post of the window is in them, so
 // their deliveries bound the window's posts from above.
 func coveringHours(start, end int64) (hs, he int64) {
-	hs = start - ((start%3600)+3600)%3600
-	he = end - ((end%3600)+3600)%3600
-	if he < end {
-		he += 3600
-	}
-	return hs, he
+	return floorTo(start, hourSecs), ceilTo(end, hourSecs)
 }
 
 // burst is the window's post rate over the baseline rate, the baseline
@@ -358,11 +353,11 @@ func (s *Store) Timeline(ctx context.Context, topic string, from, to time.Time, 
 			return err
 		},
 		func() error {
-			fh, _, err := s.fresh(ctx, from.Unix(), to.Unix())
+			p, err := s.freshPlan(ctx, from.Unix(), to.Unix())
 			if err != nil {
 				return err
 			}
-			posts, topicRows, _, _, err = s.spreadCheck(ctx, topic, planHours(from.Unix(), to.Unix(), fh, nil))
+			posts, topicRows, _, _, err = s.spreadCheck(ctx, topic, p)
 			return err
 		},
 	})
@@ -483,11 +478,10 @@ func (s *Store) SpreadWith(ctx context.Context, topic string, from, to time.Time
 	// queries. The parts are independent queries; running them at once
 	// makes the latency that of the slowest, not the sum (the pool has 8
 	// connections).
-	fh, _, err := s.fresh(ctx, from.Unix(), to.Unix())
+	p, err := s.freshPlan(ctx, from.Unix(), to.Unix())
 	if err != nil {
 		return sp, err
 	}
-	p := planHours(from.Unix(), to.Unix(), fh, nil)
 	var posts, topicRows, authors, sources, domains uint64
 	parts := []func() error{
 		func() error {

@@ -638,11 +638,11 @@ func TestSpreadRowAndPostPathsAgree(t *testing.T) {
 	}
 	oneRow := func() bool {
 		t.Helper()
-		fh, _, err := s.fresh(ctx, from.Unix(), to.Unix())
+		p, err := s.freshPlan(ctx, from.Unix(), to.Unix())
 		if err != nil {
 			t.Fatal(err)
 		}
-		posts, rows, _, _, err := s.spreadCheck(ctx, topic, planHours(from.Unix(), to.Unix(), fh, nil))
+		posts, rows, _, _, err := s.spreadCheck(ctx, topic, p)
 		if err != nil {
 			t.Fatal(err)
 		}
