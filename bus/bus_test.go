@@ -80,10 +80,17 @@ func TestConsumerCommitsOnlyAfterSink(t *testing.T) {
 
 	// First member: its sink refuses everything, then it stops. Nothing
 	// may be committed.
+	// It stops after its third refusal, or after 30 s (joining the group
+	// and the first fetch take seconds on a loaded machine).
 	var refused int
+	ctx1, cancel1 := context.WithTimeout(ctx, 30*time.Second)
 	c1, _ := NewConsumer(ConsumerOptions{Config: cfg, Group: run + "g", Topic: schema.TopicPosts, Linger: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond},
-		func(ctx context.Context, b []kafka.Message) error { refused++; return errors.New("sink down") }, log)
-	ctx1, cancel1 := context.WithTimeout(ctx, 3*time.Second)
+		func(ctx context.Context, b []kafka.Message) error {
+			if refused++; refused >= 3 {
+				cancel1()
+			}
+			return errors.New("sink down")
+		}, log)
 	_ = c1.Run(ctx1)
 	cancel1()
 	if refused < 2 {

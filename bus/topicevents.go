@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -119,6 +120,26 @@ func (p *Producer) PublishTopicEvents(ctx context.Context, evs []schema.TopicEve
 // writer sees it: the metadata request is answered from the same
 // transport cache the writer balances with.
 func (p *Producer) trendsPartitions(ctx context.Context) (int, error) {
+	// A topic created moments ago can be unknown for a while: to the
+	// broker, and to the transport's metadata cache until it refreshes
+	// (kafka-go's default TTL is 6 s). Kafka calls that retriable, so retry
+	// for up to ~13 s rather than fail the batch.
+	delay := 50 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		n, err := p.readTrendsPartitions(ctx)
+		if err == nil || attempt == 8 || !errors.Is(err, kafka.UnknownTopicOrPartition) && !errors.Is(err, kafka.LeaderNotAvailable) {
+			return n, err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, err
+		case <-time.After(delay):
+		}
+		delay *= 2
+	}
+}
+
+func (p *Producer) readTrendsPartitions(ctx context.Context) (int, error) {
 	topic := p.cfg.Topic(TopicTrends)
 	c := &kafka.Client{Addr: p.w.Addr, Transport: p.w.Transport}
 	md, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})

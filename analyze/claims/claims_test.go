@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/trendwatch/trendwatch/analyze/embed"
 	"github.com/trendwatch/trendwatch/analyze/text"
 	"github.com/trendwatch/trendwatch/schema"
 )
@@ -225,4 +226,47 @@ func FuzzMatch(f *testing.F) {
 			t.Fatalf("pruned %+v, unpruned %+v", ps, rs)
 		}
 	})
+}
+
+// emb_cos sees meaning without shared words: of two facts sharing one
+// term with the post, the one saying what the post says scores higher;
+// Vietnamese posts leave it 0.
+func TestMeaningFeature(t *testing.T) {
+	ix := buildIndex([]schema.Fact{
+		{ID: "boy", Claim: "A photograph depicts a small boy detained by immigration agents and held in a cage.", Lang: "en"},
+		{ID: "parrots", Claim: "A pet store kept parrots in cages above the fish tanks.", Lang: "en"},
+		{ID: "vi", Claim: "Trẻ em bị nhốt trong lồng ở biên giới", Lang: "vi"},
+	})
+	feat := func(post, lang string) map[string]float64 {
+		q := newQuery(text.Analyze(post, lang), nil)
+		ix.mu.RLock()
+		defer ix.mu.RUnlock()
+		got := map[string]float64{}
+		for _, c := range ix.candidatesLocked(&q, 10, 0) {
+			got[ix.facts[c.doc].f.ID] = c.feats[slices.Index(featureNames, "emb_cos")]
+		}
+		return got
+	}
+	en := feat("Kids in cages. This is what happens when a government believes children are illegal.", "")
+	if len(en) < 2 || en["boy"] < en["parrots"]+0.05 {
+		t.Errorf("emb_cos %v: the detained child should be clearly closer", en)
+	}
+	for id, c := range en {
+		if c <= 0 || c > 1.001 {
+			t.Errorf("emb_cos of %s = %v, want a cosine in (0, 1]", id, c)
+		}
+	}
+	vi := feat("tre em bi nhot trong long o bien gioi", "vi")
+	if len(vi) == 0 || vi["vi"] != 0 {
+		t.Errorf("Vietnamese post: emb_cos %v, want candidates with 0", vi)
+	}
+}
+
+// The embedded meaning-vector table loads; without it emb_cos would be 0
+// for every candidate and the model would rank worse, silently.
+func TestEmbedderLoads(t *testing.T) {
+	if embedder() == nil {
+		_, err := embed.Default()
+		t.Fatalf("embedder: %v", err)
+	}
 }

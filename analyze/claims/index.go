@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"github.com/trendwatch/trendwatch/analyze/embed"
 	"math"
 	"slices"
 	"strings"
@@ -98,6 +99,9 @@ type factSets struct {
 	// date is the fact-check's date, here rather than in fact so that a
 	// candidate's features start from this one dense entry.
 	date time.Time
+	// emb is the meaning vector (analyze/embed) of the claim and title,
+	// empty when they have no words.
+	emb embed.Quantized
 }
 
 func (s *factSets) set(i int) []uint32 {
@@ -310,6 +314,12 @@ func prepare(f schema.Fact) prepared {
 	})
 	p.sets = newFactSets(sets)
 	p.sets.date = f.Date
+	if em := embedder(); em != nil {
+		v := make([]float32, em.Dim())
+		if em.Embed(f.Claim+" "+f.Title, v) {
+			p.sets.emb = embed.Quantize(v)
+		}
+	}
 	return p
 }
 
@@ -606,4 +616,14 @@ func (b *bitset) reset() {
 		b.words[i/64] = 0
 	}
 	b.set = b.set[:0]
+}
+
+// embedder is the meaning-vector model, nil if its embedded table cannot
+// be read (TestEmbedderLoads guards that; the emb_cos feature is then 0).
+func embedder() *embed.Model {
+	m, err := embed.Default()
+	if err != nil {
+		return nil
+	}
+	return m
 }

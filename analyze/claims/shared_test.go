@@ -20,8 +20,8 @@ func TestCheckThat(t *testing.T) {
 		edition, split string
 		minMAP5        float64
 	}{
-		{"2020", "dev", 0.79},     // reached 0.8004 (issue target 0.85)
-		{"2022", "devtest", 0.92}, // reached 0.9328
+		{"2020", "dev", 0.81},     // reached 0.8221 (issue target 0.85; 0.8004 before emb_cos)
+		{"2022", "devtest", 0.93}, // reached 0.9398 (0.9328 before emb_cos; 0.9587 at depth 80)
 	} {
 		t.Run(c.edition+"/"+c.split, func(t *testing.T) {
 			set := checkThat(t, c.edition, c.split)
@@ -117,7 +117,7 @@ func TestVietnameseNews(t *testing.T) {
 	}
 	t.Logf("vi-news: %d facts, %d posts: MAP@1 %.4f MAP@5 %.4f MRR %.4f; MAP@5 by rewrite: lede %.4f, lede unaccented %.4f, headline unaccented %.4f, headline accented %.4f",
 		len(facts), m.Queries, m.MAP1, m.MAP5, m.MRR, per[0], per[1], per[2], per[3])
-	if m.MAP5 < 0.85 { // reached 0.8600
+	if m.MAP5 < 0.85 { // reached 0.8610
 		t.Errorf("Vietnamese MAP@5 %.4f < 0.85", m.MAP5)
 	}
 }

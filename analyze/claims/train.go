@@ -22,16 +22,29 @@ type TrainSet struct {
 // TrainOptions control Train. Zero values take the defaults.
 type TrainOptions struct {
 	Folds      int       // cross-validation folds (default 5)
-	Lambdas    []float64 // L2 penalties tried (default 0.01…100)
+	Lambdas    []float64 // L2 penalties tried (default 0.01…10000)
 	Rounds     []int     // boosting rounds tried (default 0, 25, 50, 100, 200)
-	Candidates int       // candidates per query (default as NewIndex)
-	Command    string    // recorded in the model for provenance
+	Candidates int       // candidates per training query (default 40)
+	// Depths are the first-stage depths tried for serving (default 40, 80,
+	// 150): the model is trained on Candidates per query, then each depth
+	// is cross-validated with the fold models, and the shallowest within
+	// depthMargin of the best is recorded as the model's Candidates. The
+	// re-ranker can lift a fact BM25F ranks low, so depth can pay.
+	Depths  []int
+	Command string // recorded in the model for provenance
 }
 
 // treeMargin is the cross-validated MAP@5 gain boosting must bring to be
 // kept. Half a point: on the 2026-11 data trees added 0.002, not worth
 // an ensemble walk per candidate and a loose score bound in the stream.
 const treeMargin = 0.005
+
+// depthMargin is the cross-validated MAP@5 gain a deeper first stage must
+// bring over a shallower one to be chosen. On the 2026-11 data depth 80
+// gained 0.0014 in cross-validation (CheckThat! 2022 devtest 0.940 →
+// 0.959) but cost a quarter of the stream's throughput (Stream15k 25k →
+// 19.6k posts/s, under the 20k budget), so it must gain more than that.
+const depthMargin = 0.002
 
 // labelled is one query's candidates with labels.
 type labelled struct {
@@ -53,12 +66,20 @@ func Train(sets []TrainSet, o TrainOptions) (*Model, error) {
 	if o.Candidates <= 0 {
 		o.Candidates = 40
 	}
+	if len(o.Depths) == 0 {
+		o.Depths = []int{40, 80, 150}
+	}
+	if !slices.Contains(o.Depths, o.Candidates) {
+		o.Depths = append(o.Depths, o.Candidates)
+	}
+	slices.Sort(o.Depths)
+	labelDepth := max(o.Candidates, slices.Max(o.Depths))
 	if len(o.Lambdas) == 0 {
-		o.Lambdas = []float64{0.01, 0.1, 1, 10, 100}
+		o.Lambdas = []float64{0.01, 0.1, 1, 10, 100, 1000, 10000}
 	}
 	var data []labelled
 	for _, s := range sets {
-		ix := NewIndex(Options{Candidates: o.Candidates, Model: bm25Model()})
+		ix := NewIndex(Options{Candidates: labelDepth, Model: bm25Model()})
 		for _, f := range s.Facts {
 			ix.Upsert(f)
 		}
@@ -76,17 +97,19 @@ func Train(sets []TrainSet, o TrainOptions) (*Model, error) {
 	if len(data) == 0 {
 		return nil, errors.New("no labelled training queries")
 	}
-	cv := map[string]float64{"bm25f_map5": mapOf(data, nil, -1)}
+	// Rows beyond the training depth are for choosing the serving depth.
+	train := o.Candidates
+	cv := map[string]float64{"bm25f_map5": mapOf(data, nil, -1, train)}
 	best, bestMAP := o.Lambdas[0], -1.0
 	for _, l := range o.Lambdas {
 		total := 0.0
 		for k := range o.Folds {
-			X, y := examples(data, k, false)
+			X, y := examples(data, k, train)
 			m, err := fitLogistic(X, y, l)
 			if err != nil {
 				return nil, fmt.Errorf("cannot fit fold %d with lambda %g: %w", k, l, err)
 			}
-			total += mapOf(data, m, k) * float64(countFold(data, k))
+			total += mapOf(data, m, k, train) * float64(countFold(data, k))
 		}
 		mean := total / float64(len(data))
 		cv[fmt.Sprintf("map5_lambda_%g", l)] = mean
@@ -101,13 +124,17 @@ func Train(sets []TrainSet, o TrainOptions) (*Model, error) {
 	// linear model.
 	maxRounds := slices.Max(o.Rounds)
 	perRounds := map[int]float64{}
+	perDepth := map[int]float64{}
 	for k := range o.Folds {
-		X, y := examples(data, k, false)
+		X, y := examples(data, k, train)
 		lm, err := fitLogistic(X, y, best)
 		if err != nil {
 			return nil, fmt.Errorf("cannot fit fold %d: %w", k, err)
 		}
-		perRounds[0] += mapOf(data, lm, k) * float64(countFold(data, k))
+		for _, dp := range o.Depths {
+			perDepth[dp] += mapOf(data, lm, k, dp) * float64(countFold(data, k))
+		}
+		perRounds[0] += mapOf(data, lm, k, train) * float64(countFold(data, k))
 		if maxRounds == 0 {
 			continue
 		}
@@ -121,7 +148,7 @@ func Train(sets []TrainSet, o TrainOptions) (*Model, error) {
 			if slices.Contains(o.Rounds, r) {
 				bm := *lm
 				bm.Trees = trees
-				perRounds[r] += mapOf(data, &bm, k) * float64(countFold(data, k))
+				perRounds[r] += mapOf(data, &bm, k, train) * float64(countFold(data, k))
 			}
 		})
 	}
@@ -135,7 +162,20 @@ func Train(sets []TrainSet, o TrainOptions) (*Model, error) {
 			bestRounds, bestMAP = r, v
 		}
 	}
-	X, y := examples(data, -1, false)
+	depth, depthMAP := o.Candidates, perDepth[o.Candidates]/float64(len(data))
+	for _, dp := range o.Depths { // ascending
+		v := perDepth[dp] / float64(len(data))
+		cv[fmt.Sprintf("map5_depth_%d", dp)] = v
+		// A deeper first stage costs every stream post more candidates'
+		// features: it must gain depthMargin over the depth chosen so far.
+		if v > depthMAP+depthMargin {
+			depth, depthMAP = dp, v
+		}
+	}
+	if bestRounds > 0 {
+		depth = o.Candidates // trees were chosen at the training depth
+	}
+	X, y := examples(data, -1, train)
 	m, err := fitLogistic(X, y, best)
 	if err != nil {
 		return nil, fmt.Errorf("cannot fit final model: %w", err)
@@ -155,7 +195,7 @@ func Train(sets []TrainSet, o TrainOptions) (*Model, error) {
 	cv["queries"] = float64(len(data))
 	m.CV = cv
 	m.Command = o.Command
-	m.Candidates = o.Candidates
+	m.Candidates = depth
 	return m, nil
 }
 
@@ -188,15 +228,16 @@ func (ix *Index) label(q Query, rel map[string]bool, folds int) labelled {
 	return l
 }
 
-// examples returns the training rows outside fold k (all rows if k < 0).
-func examples(data []labelled, k int, _ bool) ([][]float64, []float64) {
+// examples returns the training rows outside fold k (all rows if k < 0),
+// the first depth candidates of each query.
+func examples(data []labelled, k, depth int) ([][]float64, []float64) {
 	var X [][]float64
 	var y []float64
 	for _, d := range data {
 		if k >= 0 && d.fold == k {
 			continue
 		}
-		for i := range d.x {
+		for i := range d.x[:min(depth, len(d.x))] {
 			X = append(X, d.x[i][:])
 			y = append(y, d.y[i])
 		}
@@ -215,16 +256,17 @@ func countFold(data []labelled, k int) int {
 }
 
 // mapOf returns MAP@5 over the queries of fold k (all if k < 0), ranking
-// by m, or by BM25F when m is nil.
-func mapOf(data []labelled, m *Model, k int) float64 {
+// the first depth candidates (in BM25F order) by m, or by BM25F when m is
+// nil.
+func mapOf(data []labelled, m *Model, k, depth int) float64 {
 	sum, n := 0.0, 0
 	for _, d := range data {
 		if k >= 0 && d.fold != k {
 			continue
 		}
 		n++
-		order := make([]int, len(d.ids))
-		scores := make([]float64, len(d.ids))
+		order := make([]int, min(depth, len(d.ids)))
+		scores := make([]float64, len(order))
 		for i := range order {
 			order[i] = i
 			if m != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/trendwatch/trendwatch/schema"
@@ -42,10 +43,19 @@ func runTrainMatch(_ context.Context, args []string, stdout, stderr io.Writer) e
 	qrelsF := fs.String("qrels", "", "comma-separated TRAIN qrels, one per set")
 	out := fs.String("out", "analyze/claims/model.json", "where to write the model")
 	folds := fs.Int("folds", 5, "cross-validation folds for choosing the L2 penalty and boosting rounds")
-	cands := fs.Int("candidates", 40, "first-stage candidates re-ranked per post")
+	cands := fs.Int("candidates", 40, "first-stage candidates per training post")
+	depthsF := fs.String("depths", "40,80,150", "comma-separated first-stage depths cross-validated for serving; the best is the model's default")
 	newsF := fs.String("news", "", "comma-separated globs of Vietnamese news JSONL (vi-news format) whose headline rewrites form one more training set (TRAIN days only)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	var depths []int
+	for _, d := range split(*depthsF) {
+		n, err := strconv.Atoi(d)
+		if err != nil || n <= 0 || n > 1000 {
+			return usagef("--depths: %q is not a depth between 1 and 1000", d)
+		}
+		depths = append(depths, n)
 	}
 	fl, ql, rl := split(*factsF), split(*queriesF), split(*qrelsF)
 	if len(fl) == 0 || len(fl) != len(ql) || len(fl) != len(rl) {
@@ -96,7 +106,7 @@ func runTrainMatch(_ context.Context, args []string, stdout, stderr io.Writer) e
 		facts, qs, qrels, _ := claims.NewsRewrites(items, items, "vi")
 		sets = append(sets, claims.TrainSet{Name: "news", Facts: facts, Queries: qs, Qrels: qrels})
 	}
-	m, err := claims.Train(sets, claims.TrainOptions{Folds: *folds, Candidates: *cands,
+	m, err := claims.Train(sets, claims.TrainOptions{Folds: *folds, Candidates: *cands, Depths: depths,
 		Command: "trendwatch train match " + strings.Join(args, " ")})
 	if err != nil {
 		return err
