@@ -156,7 +156,7 @@ func (m *Model) Dim() int { return m.dim }
 func (m *Model) Embed(s string, dst []float32) bool {
 	dst = dst[:m.dim]
 	clear(dst)
-	any := false
+	found := false
 	var buf [64]byte
 	w := buf[:0]
 	for i, r := range s {
@@ -167,7 +167,7 @@ func (m *Model) Embed(s string, dst []float32) bool {
 			}
 		}
 		if len(w) > 0 {
-			any = m.add(w, dst) || any
+			found = m.add(w, dst) || found
 			w = w[:0]
 		}
 	}
@@ -182,7 +182,7 @@ func (m *Model) Embed(s string, dst []float32) bool {
 	for i := range dst {
 		dst[i] *= inv
 	}
-	return any
+	return found
 }
 
 // add adds the rows of w's tokens to dst.
