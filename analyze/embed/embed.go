@@ -64,7 +64,7 @@ type Model struct {
 	mu    sync.RWMutex
 	cache map[string][]int32
 
-	byID []string // pieces by id
+	byID []string // pieces by id, for the tests' spell
 }
 
 type merge struct {
@@ -202,32 +202,6 @@ func isWord(r rune) bool {
 	return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
 }
 
-// forWords calls f with each lower-cased word of s, a run of letters,
-// digits, marks and underscores (Python's \w+ on the lower-cased text),
-// built in buf. (Embed has the same loop inline: a closure there allocates.)
-func forWords(s string, buf []byte, f func([]byte)) {
-	w := buf[:0]
-	for _, r := range s {
-		if isWord(r) {
-			w = utf8.AppendRune(w, unicode.ToLower(r))
-			continue
-		}
-		if len(w) > 0 {
-			f(w)
-			w = w[:0]
-		}
-	}
-	if len(w) > 0 {
-		f(w)
-	}
-}
-
-// Tokens returns the token ids of word as the Llama 2 tokenizer gives
-// them for " word".
-func (m *Model) Tokens(word string) []int32 {
-	return m.tokens([]byte(word))
-}
-
 func (m *Model) tokens(w []byte) []int32 {
 	m.mu.RLock()
 	ids, ok := m.cache[string(w)] // no allocation: the compiler looks up by the bytes
@@ -280,15 +254,6 @@ func (m *Model) bpe(w string) []int32 {
 	return syms
 }
 
-// Cos is the cosine of two unit vectors.
-func Cos(a, b []float32) float64 {
-	var s float32
-	for i := range a {
-		s += a[i] * b[i]
-	}
-	return float64(s)
-}
-
 // Quantized is a unit vector stored in int8 with one scale: a fact's
 // vector at a quarter of float32's memory, for a cosine within ~0.002.
 type Quantized struct {
@@ -324,17 +289,4 @@ func (q Quantized) Cos(a []float32) float64 {
 		s += a[i] * float32(v)
 	}
 	return float64(s * q.Scale)
-}
-
-// spell concatenates the pieces of ids, byte tokens as their bytes.
-func (m *Model) spell(ids []int32) string {
-	var b []byte
-	for _, id := range ids {
-		if id >= byteBase && id < byteBase+256 {
-			b = append(b, byte(id-byteBase))
-			continue
-		}
-		b = append(b, m.byID[id]...)
-	}
-	return string(b)
 }

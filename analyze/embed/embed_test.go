@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -237,4 +238,55 @@ func BenchmarkEmbed(b *testing.B) {
 	for b.Loop() {
 		m.Embed(s, v)
 	}
+}
+
+// Test helpers: the reference word splitter Embed's inline loop is held
+// to, token look-up by string, cosine of float vectors, and spelling.
+
+// forWords calls f with each lower-cased word of s, a run of letters,
+// digits, marks and underscores (Python's \w+ on the lower-cased text),
+// built in buf. (Embed has the same loop inline: a closure there allocates.)
+func forWords(s string, buf []byte, f func([]byte)) {
+	w := buf[:0]
+	for _, r := range s {
+		if isWord(r) {
+			w = utf8.AppendRune(w, unicode.ToLower(r))
+			continue
+		}
+		if len(w) > 0 {
+			f(w)
+			w = w[:0]
+		}
+	}
+	if len(w) > 0 {
+		f(w)
+	}
+}
+
+// Tokens returns the token ids of word as the Llama 2 tokenizer gives
+// them for " word".
+func (m *Model) Tokens(word string) []int32 {
+	return m.tokens([]byte(word))
+}
+
+// Cos is the cosine of two unit vectors.
+func Cos(a, b []float32) float64 {
+	var s float32
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return float64(s)
+}
+
+// spell concatenates the pieces of ids, byte tokens as their bytes.
+func (m *Model) spell(ids []int32) string {
+	var b []byte
+	for _, id := range ids {
+		if id >= byteBase && id < byteBase+256 {
+			b = append(b, byte(id-byteBase))
+			continue
+		}
+		b = append(b, m.byID[id]...)
+	}
+	return string(b)
 }
