@@ -322,7 +322,7 @@ type candidate struct {
 }
 
 // Match returns the k facts that best match s, best first, with calibrated
-// scores; ties go to the smaller fact id so results are deterministic.
+// scores; ties go by fact id (compareIDs) so results are deterministic.
 // langHint ("vi", "fr", "en") overrides language detection.
 func (ix *Index) Match(s, langHint string, k int) []Result {
 	if k <= 0 {
@@ -394,7 +394,7 @@ func (ix *Index) rankCands(cands []candidate, order []int32) []int32 {
 		if c := cmp.Compare(b.score, a.score); c != 0 {
 			return c
 		}
-		return cmp.Compare(ix.facts[a.doc].f.ID, ix.facts[b.doc].f.ID)
+		return compareIDs(ix.facts[a.doc].f.ID, ix.facts[b.doc].f.ID)
 	})
 	return order
 }
@@ -999,7 +999,7 @@ type hit struct {
 }
 
 // topLocked selects the n best touched documents: highest BM25F first,
-// ties to the smaller fact id, so the selection is deterministic. The
+// ties by fact id (compareIDs), so the selection is deterministic. The
 // n-th best score is found on the scores alone; only documents tied at it
 // compare fact ids, which sit in cold memory (a bounded heap of hits
 // compared them on every tie along the way, and the synthetic and
@@ -1037,7 +1037,7 @@ func (ix *Index) topLocked(sc *scratch, n int) []candidate {
 		sc.ties = ties
 		if need := n - w; len(ties) > need {
 			slices.SortFunc(ties, func(a, b hit) int {
-				return strings.Compare(ix.facts[a.d].f.ID, ix.facts[b.d].f.ID)
+				return compareIDs(ix.facts[a.d].f.ID, ix.facts[b.d].f.ID)
 			})
 			ties = ties[:need]
 		}

@@ -20,7 +20,7 @@ func TestCheckThat(t *testing.T) {
 		edition, split string
 		minMAP5        float64
 	}{
-		{"2020", "dev", 0.81},     // reached 0.8221 (issue target 0.85; 0.8004 before emb_cos)
+		{"2020", "dev", 0.82},     // reached 0.8297 (issue target 0.85; 0.8004 before emb_cos and natural id ties)
 		{"2022", "devtest", 0.93}, // reached 0.9398 (0.9328 before emb_cos; 0.9587 at depth 80)
 	} {
 		t.Run(c.edition+"/"+c.split, func(t *testing.T) {

@@ -209,7 +209,7 @@ func (ix *Index) label(q Query, rel map[string]bool, folds int) labelled {
 		if c := cmp.Compare(b.bm25, a.bm25); c != 0 {
 			return c
 		}
-		return cmp.Compare(ix.facts[a.doc].f.ID, ix.facts[b.doc].f.ID)
+		return compareIDs(ix.facts[a.doc].f.ID, ix.facts[b.doc].f.ID)
 	})
 	h := fnv.New32a()
 	h.Write([]byte(q.ID))
@@ -279,7 +279,7 @@ func mapOf(data []labelled, m *Model, k, depth int) float64 {
 			if c := cmp.Compare(scores[b], scores[a]); c != 0 {
 				return c
 			}
-			return cmp.Compare(d.ids[a], d.ids[b])
+			return compareIDs(d.ids[a], d.ids[b])
 		})
 		hits, ap := 0, 0.0
 		for r, i := range order {
