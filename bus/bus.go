@@ -231,7 +231,10 @@ func (p *Producer) Produce(ctx context.Context, topic string, msgs ...kafka.Mess
 	for i := range msgs {
 		msgs[i].Topic = physical
 	}
-	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
+	// Only a whole call fails with a bare unknown-topic error (kafka-go
+	// looks the topic up before writing anything; per-message failures
+	// come as WriteErrors), so a retry cannot write a message twice.
+	if err := retryUnknownTopic(ctx, func() error { return p.w.WriteMessages(ctx, msgs...) }); err != nil {
 		produceErrors.WithLabelValues(topic).Inc()
 		return fmt.Errorf("cannot produce %d messages to %s: %w", len(msgs), topic, err)
 	}
@@ -310,3 +313,24 @@ func (p *Producer) DeadLetter(ctx context.Context, stage string, msg kafka.Messa
 
 // Close flushes and closes the producer.
 func (p *Producer) Close() error { return p.w.Close() }
+
+// retryUnknownTopic runs f until it succeeds, fails with an error other
+// than "unknown topic" or "leader not available", or about 13 s have
+// passed. A topic created moments ago is unknown for a while: to the
+// broker, and to the transport's metadata cache until it refreshes
+// (kafka-go's default TTL is 6 s). Kafka calls both errors retriable.
+func retryUnknownTopic(ctx context.Context, f func() error) error {
+	delay := 50 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := f()
+		if err == nil || attempt == 8 || !errors.Is(err, kafka.UnknownTopicOrPartition) && !errors.Is(err, kafka.LeaderNotAvailable) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+		delay *= 2
+	}
+}

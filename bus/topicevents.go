@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -120,23 +119,12 @@ func (p *Producer) PublishTopicEvents(ctx context.Context, evs []schema.TopicEve
 // writer sees it: the metadata request is answered from the same
 // transport cache the writer balances with.
 func (p *Producer) trendsPartitions(ctx context.Context) (int, error) {
-	// A topic created moments ago can be unknown for a while: to the
-	// broker, and to the transport's metadata cache until it refreshes
-	// (kafka-go's default TTL is 6 s). Kafka calls that retriable, so retry
-	// for up to ~13 s rather than fail the batch.
-	delay := 50 * time.Millisecond
-	for attempt := 0; ; attempt++ {
-		n, err := p.readTrendsPartitions(ctx)
-		if err == nil || attempt == 8 || !errors.Is(err, kafka.UnknownTopicOrPartition) && !errors.Is(err, kafka.LeaderNotAvailable) {
-			return n, err
-		}
-		select {
-		case <-ctx.Done():
-			return 0, err
-		case <-time.After(delay):
-		}
-		delay *= 2
-	}
+	var n int
+	err := retryUnknownTopic(ctx, func() (err error) {
+		n, err = p.readTrendsPartitions(ctx)
+		return err
+	})
+	return n, err
 }
 
 func (p *Producer) readTrendsPartitions(ctx context.Context) (int, error) {
