@@ -1,7 +1,6 @@
 package claims
 
 import (
-	"github.com/trendwatch/trendwatch/analyze/embed"
 	"math"
 	"slices"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/trendwatch/trendwatch/analyze/embed"
 	"github.com/trendwatch/trendwatch/analyze/text"
 	"github.com/trendwatch/trendwatch/schema"
 )

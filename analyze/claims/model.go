@@ -34,8 +34,9 @@ type Model struct {
 	// Provenance: how the model was produced and how it did in
 	// cross-validation on the training data.
 	Lambda float64 `json:"lambda"`
-	// Candidates is the first-stage depth the model was trained at; an
-	// Index without Options.Candidates uses it.
+	// Candidates is the first-stage depth chosen for serving by
+	// cross-validation (TrainOptions.Depths); an Index without
+	// Options.Candidates uses it.
 	Candidates int                `json:"candidates,omitempty"`
 	Command    string             `json:"command,omitempty"`
 	CV         map[string]float64 `json:"cv,omitempty"`

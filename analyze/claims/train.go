@@ -27,9 +27,10 @@ type TrainOptions struct {
 	Candidates int       // candidates per training query (default 40)
 	// Depths are the first-stage depths tried for serving (default 40, 80,
 	// 150): the model is trained on Candidates per query, then each depth
-	// is cross-validated with the fold models, and the shallowest within
-	// depthMargin of the best is recorded as the model's Candidates. The
-	// re-ranker can lift a fact BM25F ranks low, so depth can pay.
+	// is cross-validated with the fold models; starting at the shallowest,
+	// going deeper must beat the depth chosen so far by depthMargin, and
+	// the choice is recorded as the model's Candidates. The re-ranker can
+	// lift a fact BM25F ranks low, so depth can pay.
 	Depths  []int
 	Command string // recorded in the model for provenance
 }
@@ -162,13 +163,13 @@ func Train(sets []TrainSet, o TrainOptions) (*Model, error) {
 			bestRounds, bestMAP = r, v
 		}
 	}
-	depth, depthMAP := o.Candidates, perDepth[o.Candidates]/float64(len(data))
+	depth, depthMAP := o.Depths[0], -1.0
 	for _, dp := range o.Depths { // ascending
 		v := perDepth[dp] / float64(len(data))
 		cv[fmt.Sprintf("map5_depth_%d", dp)] = v
 		// A deeper first stage costs every stream post more candidates'
 		// features: it must gain depthMargin over the depth chosen so far.
-		if v > depthMAP+depthMargin {
+		if depthMAP < 0 || v > depthMAP+depthMargin {
 			depth, depthMAP = dp, v
 		}
 	}
