@@ -19,7 +19,8 @@
 // token ids and vectors from the reference tokenizer (Hugging Face
 // tokenizers), which the tests hold this package's tokenizer to. The
 // embedding table derives from Llama 2's token embeddings; the Llama 2
-// Community License applies to it as well as WordLlama's MIT licence.
+// Community License applies to it as well as WordLlama's MIT licence
+// (both in NOTICE).
 //
 // Texts are lower-cased and split into words (runs of letters, digits and
 // marks); each word is tokenised as the Llama 2 tokenizer tokenises
