@@ -127,6 +127,9 @@ func Load(r io.Reader) (*Model, error) {
 		m.byID[i] = string(buf)
 		m.pieces[m.byID[i]] = int32(i)
 	}
+	if m.byID[byteBase] != "<0x00>" || m.byID[byteBase+255] != "<0xFF>" {
+		return nil, fmt.Errorf("cannot read embedding table: byte tokens are not at ids %d–%d", byteBase, byteBase+255)
+	}
 	mb := make([]uint32, 3*nm)
 	if err := binary.Read(br, binary.LittleEndian, mb); err != nil {
 		return nil, fmt.Errorf("cannot read merges: %w", err)
