@@ -134,27 +134,11 @@ GROUP BY topic, hr`
 SELECT topic, hr, dim, k, sum(c), toUInt64(?)
 FROM (
     SELECT topic, toDateTime(intDiv(toUInt32(minute), 3600) * 3600) AS hr, [1] AS dims, [author] AS keys, count() AS c
-    FROM topic_posts
-    WHERE minute >= toDateTime(?) AND minute < toDateTime(?) AND intDiv(toUInt32(minute), 3600) IN (%[1]s)
-        AND (topic, intDiv(toUInt32(minute), 3600)) IN (
-            SELECT topic, intDiv(toUInt32(minute), 3600) FROM topic_posts
-            WHERE minute >= toDateTime(?) AND minute < toDateTime(?) AND intDiv(toUInt32(minute), 3600) IN (%[1]s)
-            GROUP BY topic, intDiv(toUInt32(minute), 3600)
-            HAVING count() >= %[2]d
-        )
-    GROUP BY topic, hr, author
+` + busyHourRows + `    GROUP BY topic, hr, author
     UNION ALL
     SELECT topic, toDateTime(intDiv(toUInt32(minute), 3600) * 3600) AS hr, [2, 3, 4, 5] AS dims,
         [source, domain, lang, platform] AS keys, count() AS c
-    FROM topic_posts
-    WHERE minute >= toDateTime(?) AND minute < toDateTime(?) AND intDiv(toUInt32(minute), 3600) IN (%[1]s)
-        AND (topic, intDiv(toUInt32(minute), 3600)) IN (
-            SELECT topic, intDiv(toUInt32(minute), 3600) FROM topic_posts
-            WHERE minute >= toDateTime(?) AND minute < toDateTime(?) AND intDiv(toUInt32(minute), 3600) IN (%[1]s)
-            GROUP BY topic, intDiv(toUInt32(minute), 3600)
-            HAVING count() >= %[2]d
-        )
-    GROUP BY topic, hr, source, domain, lang, platform
+` + busyHourRows + `    GROUP BY topic, hr, source, domain, lang, platform
 )
 ARRAY JOIN dims AS dim, keys AS k
 WHERE k != '' OR dim >= 4
@@ -395,3 +379,16 @@ func Queries() map[string]string {
 		"flags":                  qFlags,
 	}
 }
+
+// busyHourRows is the FROM and WHERE of qCompactHourKeys' two branches:
+// topic rows of the hours %[1]s whose topic-hour has at least %[2]d rows.
+// args: from, to twice.
+const busyHourRows = `    FROM topic_posts
+    WHERE minute >= toDateTime(?) AND minute < toDateTime(?) AND intDiv(toUInt32(minute), 3600) IN (%[1]s)
+        AND (topic, intDiv(toUInt32(minute), 3600)) IN (
+            SELECT topic, intDiv(toUInt32(minute), 3600) FROM topic_posts
+            WHERE minute >= toDateTime(?) AND minute < toDateTime(?) AND intDiv(toUInt32(minute), 3600) IN (%[1]s)
+            GROUP BY topic, intDiv(toUInt32(minute), 3600)
+            HAVING count() >= %[2]d
+        )
+`
