@@ -100,8 +100,10 @@ func TestStartQueryStop(t *testing.T) {
 func TestNoOrphan(t *testing.T) {
 	if os.Getenv("TW_SERVER_HELPER") != "" {
 		port, _ := strconv.Atoi(os.Getenv("TW_SERVER_PORT"))
-		s, err := Start(context.Background(), Options{DataDir: os.Getenv("TW_SERVER_DIR"), TCPPort: port, HTTPPort: port + 1}, nil)
+		httpPort, _ := strconv.Atoi(os.Getenv("TW_SERVER_HTTP_PORT"))
+		s, err := Start(context.Background(), Options{DataDir: os.Getenv("TW_SERVER_DIR"), TCPPort: port, HTTPPort: httpPort}, nil)
 		if err != nil {
+			os.Stderr.WriteString(err.Error()) // the parent shows why
 			os.Exit(3)
 		}
 		os.Stdout.WriteString(strconv.Itoa(s.cmd.Process.Pid) + "\n")
@@ -111,13 +113,17 @@ func TestNoOrphan(t *testing.T) {
 	if _, err := findBinary(""); err != nil {
 		t.Skipf("skipping: %v", err)
 	}
-	port := freePort(t)
+	// Two ports each found free: port+1 could be a busy ephemeral port
+	// while other packages' tests run.
 	cmd := exec.Command(os.Args[0], "-test.run=^TestNoOrphan$")
-	cmd.Env = append(os.Environ(), "TW_SERVER_HELPER=1", "TW_SERVER_DIR="+t.TempDir(), "TW_SERVER_PORT="+strconv.Itoa(port))
+	cmd.Env = append(os.Environ(), "TW_SERVER_HELPER=1", "TW_SERVER_DIR="+t.TempDir(),
+		"TW_SERVER_PORT="+strconv.Itoa(freePort(t)), "TW_SERVER_HTTP_PORT="+strconv.Itoa(freePort(t)))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +133,7 @@ func TestNoOrphan(t *testing.T) {
 	if err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
-		t.Fatalf("helper did not report a server pid: %q", buf[:n])
+		t.Fatalf("helper did not report a server pid: %q; its stderr: %s", buf[:n], stderr.String())
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
