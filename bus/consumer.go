@@ -74,9 +74,15 @@ func (c *Consumer) Run(ctx context.Context) error {
 		SessionTimeout:    10 * time.Second,
 		RebalanceTimeout:  10 * time.Second,
 		JoinGroupBackoff:  500 * time.Millisecond,
-		ReadBackoffMin:    50 * time.Millisecond,
-		ReadBackoffMax:    500 * time.Millisecond,
-		ErrorLogger:       kafka.LoggerFunc(func(msg string, args ...any) { c.log.Debug("kafka reader: " + fmt.Sprintf(msg, args...)) }),
+		// A group that joins while its topic is still unknown (created a
+		// moment ago) is assigned no partitions and, unwatched, would
+		// consume nothing until the next rebalance; watching also picks up
+		// partitions added to a live topic.
+		WatchPartitionChanges:  true,
+		PartitionWatchInterval: 5 * time.Second,
+		ReadBackoffMin:         50 * time.Millisecond,
+		ReadBackoffMax:         500 * time.Millisecond,
+		ErrorLogger:            kafka.LoggerFunc(func(msg string, args ...any) { c.log.Debug("kafka reader: " + fmt.Sprintf(msg, args...)) }),
 	})
 	defer r.Close()
 	batch := make([]kafka.Message, 0, c.opts.MaxBatch)

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +20,25 @@ import (
 	"github.com/trendwatch/trendwatch/internal/testsvc"
 	"github.com/trendwatch/trendwatch/schema"
 )
+
+// lockedBuffer collects log lines from several goroutines.
+type lockedBuffer struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.lines = append(b.lines, string(p))
+	return len(p), nil
+}
+
+func (b *lockedBuffer) tail(n int) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Join(b.lines[max(0, len(b.lines)-n):], "")
+}
 
 type memFlags struct {
 	mu    sync.Mutex
@@ -83,11 +103,14 @@ func runTrends(t *testing.T, cfg bus.Config, n int, evs []schema.TopicEvent) []s
 		t.Fatal(err)
 	}
 	sink := &memFlags{flags: map[string]schema.Flag{}}
+	// The workers' and the Kafka reader's log, shown if events go missing.
+	logs := &lockedBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var ws []*Trends
 	rctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for range n {
-		w, err := NewTrends(TrendOptions{Bus: cfg, Config: trends.DefaultConfig(), Sink: sink}, slog.New(slog.DiscardHandler))
+		w, err := NewTrends(TrendOptions{Bus: cfg, Config: trends.DefaultConfig(), Sink: sink}, log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +137,7 @@ func runTrends(t *testing.T, cfg bus.Config, n int, evs []schema.TopicEvent) []s
 			break
 		}
 		if ctx.Err() != nil {
-			t.Fatalf("only %d of %d events counted", seen, len(evs))
+			t.Fatalf("only %d of %d events counted; log tail:\n%s", seen, len(evs), logs.tail(60))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
