@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -130,7 +131,12 @@ type Fact struct {
 	Date         time.Time         `json:"date,omitempty"`
 	Tags         []string          `json:"tags,omitempty"`
 	Translations map[string]string `json:"translations,omitempty"` // lang -> claim text
-	Updated      time.Time         `json:"updated,omitempty"`
+	// Appearances are texts of posts known to restate the claim: matches
+	// the team confirmed, or the appearances a fact-checker listed. The
+	// matcher compares new posts with them too, since a claim spreading
+	// again tends to reuse an earlier version's wording.
+	Appearances []string  `json:"appearances,omitempty"`
+	Updated     time.Time `json:"updated,omitempty"`
 }
 
 // Validate reports the first problem that makes f unusable.
@@ -144,6 +150,8 @@ func (f *Fact) Validate() error {
 		return errors.New("fact has neither claim nor title")
 	case !utf8.ValidString(f.Claim) || !utf8.ValidString(f.Title) || !utf8.ValidString(f.Summary):
 		return errors.New("fact has invalid UTF-8")
+	case slices.ContainsFunc(f.Appearances, func(a string) bool { return !utf8.ValidString(a) }):
+		return errors.New("fact has an appearance with invalid UTF-8")
 	}
 	return nil
 }

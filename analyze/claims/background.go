@@ -101,7 +101,7 @@ func BuildBackground(facts []schema.Fact, texts []BackgroundText, minDF int) *Ba
 	}
 	var total [nFields]float64
 	for _, f := range facts {
-		p := prepare(f)
+		p := prepare(f, nil)
 		count(p.lang, sortedKeys(p.tf))
 		for i := range nFields {
 			total[i] += float64(p.fieldLen[i])

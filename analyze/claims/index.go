@@ -43,6 +43,10 @@ type Options struct {
 	// which stores matches ≥ 0.3, should set 0.3: most posts in a stream
 	// match nothing and then cost only the first stage.
 	MinScore float64
+	// Known adds posts known to restate facts (by claim text) to the
+	// facts' own Appearances; nil uses the embedded table (EmbeddedKnown),
+	// &Known{} none.
+	Known *Known
 }
 
 // DefaultThreshold is the alert threshold for a language with none set.
@@ -82,6 +86,7 @@ const (
 	setEntities        // named entities
 	setCGrams          // char trigrams of the claim
 	setTGrams          // char trigrams of claim+title not in cgrams: each gram is probed once
+	setSeen            // terms of the fact's known appearances
 	nSets
 )
 
@@ -102,7 +107,15 @@ type factSets struct {
 	// emb is the meaning vector (analyze/embed) of the claim and title,
 	// empty when they have no words.
 	emb embed.Quantized
+	// seen are the meaning vectors of the fact's known appearances (the
+	// last maxAppearances), for the seen_cos feature.
+	seen []embed.Quantized
 }
+
+// maxAppearances bounds the appearances a fact is compared with: the most
+// recent ones, so a viral claim's thousands of confirmed posts cost a
+// candidate no more than a few dozen.
+const maxAppearances = 16
 
 func (s *factSets) set(i int) []uint32 {
 	lo := uint32(0)
@@ -195,6 +208,9 @@ func NewIndex(opts Options) *Index {
 	if bg == nil {
 		bg = EmbeddedBackground()
 	}
+	if opts.Known == nil {
+		opts.Known = EmbeddedKnown()
+	}
 	ix := &Index{
 		opts:  opts,
 		model: m,
@@ -262,7 +278,8 @@ type prepared struct {
 	tf   map[string]*[nFields]uint16
 }
 
-func prepare(f schema.Fact) prepared {
+// prepare analyses f; known are further posts known to restate it.
+func prepare(f schema.Fact, known []string) prepared {
 	lang := f.Lang
 	if lang == "" {
 		lang = text.DetectLang(f.Claim + " " + f.Title)
@@ -312,6 +329,14 @@ func prepare(f schema.Fact) prepared {
 		_, found := slices.BinarySearch(cgrams, h)
 		return found
 	})
+	// The fact's own appearances come last: they are the most recent.
+	apps := append(slices.Clip(known), f.Appearances...)
+	apps = apps[max(0, len(apps)-maxAppearances):]
+	var seen []string
+	for _, a := range apps {
+		seen = append(seen, text.Analyze(a, "").Tokens...)
+	}
+	sets[setSeen] = hashSet(seedTerm, seen)
 	p.sets = newFactSets(sets)
 	p.sets.date = f.Date
 	if em := embedder(); em != nil {
@@ -319,13 +344,18 @@ func prepare(f schema.Fact) prepared {
 		if em.Embed(f.Claim+" "+f.Title, v) {
 			p.sets.emb = embed.Quantize(v)
 		}
+		for _, a := range apps {
+			if em.Embed(a, v) {
+				p.sets.seen = append(p.sets.seen, embed.Quantize(v))
+			}
+		}
 	}
 	return p
 }
 
 // Upsert adds f or replaces the fact with the same id.
 func (ix *Index) Upsert(f schema.Fact) {
-	p := prepare(f) // the costly part runs without the lock
+	p := prepare(f, ix.opts.Known.For(&f)) // the costly part runs without the lock
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.deleteLocked(f.ID)
@@ -394,7 +424,7 @@ func (ix *Index) deleteLocked(id string) {
 // termsForDF finds the term ids a dead fact contributed to by re-analysing
 // it: deletes are rare, and keeping per-fact term lists would double memory.
 func (fc *fact) termsForDF(ix *Index) []int32 {
-	p := prepare(fc.f)
+	p := prepare(fc.f, nil) // appearances add no postings
 	out := make([]int32, 0, len(p.tf))
 	for t := range p.tf {
 		if id, ok := ix.dict.lookup(t, hash32(seedTerm, t)); ok {

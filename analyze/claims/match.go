@@ -26,15 +26,15 @@ var featureNames = []string{
 	"bm25", "bm25_norm", "bm25_claim", "bm25_title", "bm25_summary", "qcov_idf",
 	"bigram_cov", "bigram_cnt", "gram_cos", "claim_gram_cov", "claim_term_cov",
 	"num_match", "num_miss", "ent_cov", "ent_cnt", "signature", "date_near", "has_date", "qlen",
-	"claim_len", "query_gram_cov", "lang_vi", "emb_cos",
+	"claim_len", "query_gram_cov", "lang_vi", "emb_cos", "seen_cos4", "seen_cov2", "has_seen",
 }
 
-const nFeatures = 23
+const nFeatures = 26
 
 // midKnown are the features known before the post's character trigrams,
 // the costliest input. (Bounding right after the first stage was tried:
 // with the hashed-set features unknown too, the bound pruned nothing.)
-var midKnown = knownMask(0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 22)
+var midKnown = knownMask(0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 22, 23, 24, 25)
 
 func knownMask(idx ...int) (m [nFeatures]bool) {
 	for _, i := range idx {
@@ -72,6 +72,7 @@ type scratch struct {
 	ids      []int32
 	grams    []uint32
 	vec      []float32 // the post's meaning vector
+	qw       []float64 // weight of q.sorted[i]
 	sink     uint32    // keeps cache-warming loads from being optimised away
 }
 
@@ -550,6 +551,8 @@ func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) 
 			sink += uint32(idfs[max(id, 0)].df)
 		}
 	}
+	qws := sc.qw[:0]
+	defer func() { sc.qw = qws[:0] }()
 	for i := range q.sorted {
 		id := ids[i]
 		ok := id >= 0
@@ -563,6 +566,7 @@ func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) 
 		}
 		qw := idf * (1 + logCount(q.counts[i]))
 		totalW += qw
+		qws = append(qws, qw)
 		if !ok || df <= 0 {
 			continue
 		}
@@ -690,6 +694,19 @@ func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) 
 		em := bits.count(fs.set(setEntities))
 		x[13] = float64(em) / float64(max(1, fs.len(setEntities)))
 		x[14] = math.Log1p(float64(em))
+		if seen := fs.set(setSeen); len(seen) > 0 {
+			// Weighted like qcov_idf: sharing "trump" with a known
+			// appearance says little, sharing "baguette" much.
+			var w float64
+			for i, h := range q.sortedHash {
+				if _, ok := slices.BinarySearch(seen, h); ok {
+					w += qws[i]
+				}
+			}
+			cov := min(w/totalW, 1)
+			x[24] = cov * cov
+			x[25] = 1
+		}
 	}
 	// The meaning vectors' cosine: words in common are not needed, so it
 	// lifts paraphrases the term features miss (CheckThat! 2020 dev MAP@5
@@ -703,7 +720,17 @@ func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) 
 		}
 		if v := sc.vec[:em.Dim()]; em.Embed(q.doc.Text, v) {
 			for r := range cands {
-				cands[r].feats[22] = ix.sets[cands[r].doc].emb.Cos(v)
+				fs := &ix.sets[cands[r].doc]
+				cands[r].feats[22] = fs.emb.Cos(v)
+				best := 0.0
+				for _, a := range fs.seen {
+					best = max(best, a.Cos(v))
+				}
+				// Raised to the 4th power: only a near-copy of a known
+				// appearance is strong evidence; a post merely on the same
+				// topic (cosine 0.6–0.8) is not.
+				best *= best
+				cands[r].feats[23] = best * best
 			}
 		}
 	}

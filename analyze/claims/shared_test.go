@@ -20,8 +20,12 @@ func TestCheckThat(t *testing.T) {
 		edition, split string
 		minMAP5        float64
 	}{
-		{"2020", "dev", 0.82},     // reached 0.8297 (issue target 0.85; 0.8004 before emb_cos and natural id ties)
-		{"2022", "devtest", 0.93}, // reached 0.9398 (0.9328 before emb_cos; 0.9587 at depth 80)
+		// 2020: reached 0.8472 (issue target 0.85); 0.8221 with the same
+		// clean training before known appearances. (The 0.8297 reported
+		// earlier trained on CheckThat! 2022 train, which holds these
+		// dev tweets.)
+		{"2020", "dev", 0.84},
+		{"2022", "devtest", 0.93}, // reached 0.9373
 	} {
 		t.Run(c.edition+"/"+c.split, func(t *testing.T) {
 			set := checkThat(t, c.edition, c.split)

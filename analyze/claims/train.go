@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strings"
 
 	"github.com/trendwatch/trendwatch/schema"
 )
@@ -17,6 +18,10 @@ type TrainSet struct {
 	Facts   []schema.Fact
 	Queries []Query
 	Qrels   Qrels
+	// Synthetic marks posts made from the facts themselves (the news
+	// rewrites): they are not known appearances of any fact. Real posts
+	// are, for the other folds' posts (see Train).
+	Synthetic bool
 }
 
 // TrainOptions control Train. Zero values take the defaults.
@@ -80,19 +85,35 @@ func Train(sets []TrainSet, o TrainOptions) (*Model, error) {
 	}
 	var data []labelled
 	for _, s := range sets {
-		ix := NewIndex(Options{Candidates: labelDepth, Model: bm25Model()})
-		for _, f := range s.Facts {
-			ix.Upsert(f)
-		}
-		if ix.Len() == 0 {
+		if len(s.Facts) == 0 {
 			return nil, fmt.Errorf("training set %s has no facts", s.Name)
 		}
+		// The labelled posts of the other folds are the facts' known
+		// appearances when a fold's posts are labelled, as the training
+		// posts are for posts served later: a post never sees itself.
+		byFold := make([][]Query, o.Folds)
 		for _, q := range s.Queries {
-			rel := s.Qrels[q.ID]
-			if len(rel) == 0 {
+			if len(s.Qrels[q.ID]) > 0 {
+				k := foldOf(q.ID, o.Folds)
+				byFold[k] = append(byFold[k], q)
+			}
+		}
+		for k, qs := range byFold {
+			if len(qs) == 0 {
 				continue
 			}
-			data = append(data, ix.label(q, rel, o.Folds))
+			ix := NewIndex(Options{Candidates: labelDepth, Model: bm25Model(), Known: &Known{}})
+			apps := appearancesOf(s.Queries, s.Qrels, func(id string) bool { return !s.Synthetic && foldOf(id, o.Folds) != k })
+			for _, f := range s.Facts {
+				f.Appearances = append(slices.Clip(f.Appearances), apps[f.ID]...)
+				ix.Upsert(f)
+			}
+			if ix.Len() == 0 {
+				return nil, fmt.Errorf("training set %s has no valid facts", s.Name)
+			}
+			for _, q := range qs {
+				data = append(data, ix.label(q, s.Qrels[q.ID], o.Folds))
+			}
 		}
 	}
 	if len(data) == 0 {
@@ -212,9 +233,7 @@ func (ix *Index) label(q Query, rel map[string]bool, folds int) labelled {
 		}
 		return compareIDs(ix.facts[a.doc].f.ID, ix.facts[b.doc].f.ID)
 	})
-	h := fnv.New32a()
-	h.Write([]byte(q.ID))
-	l := labelled{fold: int(h.Sum32() % uint32(folds)), nrel: len(rel)}
+	l := labelled{fold: foldOf(q.ID, folds), nrel: len(rel)}
 	for _, c := range cands {
 		id := ix.facts[c.doc].f.ID
 		l.ids = append(l.ids, id)
@@ -227,6 +246,30 @@ func (ix *Index) label(q Query, rel map[string]bool, folds int) labelled {
 	}
 	l.bm25R = l.ids
 	return l
+}
+
+// foldOf is a query's cross-validation fold, by a hash of its id.
+func foldOf(id string, folds int) int {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int(h.Sum32() % uint32(folds))
+}
+
+// appearancesOf returns, per fact id, the distinct texts of the labelled
+// queries that keep selects, in query order.
+func appearancesOf(qs []Query, qrels Qrels, keep func(id string) bool) map[string][]string {
+	out := map[string][]string{}
+	for _, q := range qs {
+		if !keep(q.ID) || strings.TrimSpace(q.Text) == "" {
+			continue
+		}
+		for _, id := range sortedKeys(qrels[q.ID]) {
+			if !slices.Contains(out[id], q.Text) {
+				out[id] = append(out[id], q.Text)
+			}
+		}
+	}
+	return out
 }
 
 // examples returns the training rows outside fold k (all rows if k < 0),

@@ -63,6 +63,9 @@ const (
 	MaxShortBytes   = 512 // lang, verdict, rating, publisher
 	MaxURLBytes     = 2 << 10
 	MaxTags         = 64
+	// MaxAppearances is how many appearance texts a fact keeps (the
+	// matcher compares posts with the last 16 of them).
+	MaxAppearances = 64
 )
 
 // headBytes is how much of a file Detect looks at.

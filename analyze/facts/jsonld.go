@@ -239,6 +239,23 @@ func claimReviewFact(obj map[string]any) (schema.Fact, error) {
 	if f.Lang == "" && item != nil {
 		f.Lang = field(item, "inLanguage")
 	}
+	if item != nil {
+		// Where the claim was seen: only appearances with text help the
+		// matcher (most list a bare url).
+		for _, k := range []string{"firstAppearance", "appearance"} {
+			apps, ok := item[k].([]any)
+			if !ok && item[k] != nil {
+				apps = []any{item[k]}
+			}
+			for _, a := range apps {
+				if m, ok := a.(map[string]any); ok {
+					if t := field(m, "text", "headline", "description"); t != "" {
+						f.Appearances = append(f.Appearances, t)
+					}
+				}
+			}
+		}
+	}
 	if rr, ok := obj["reviewRating"].(map[string]any); ok {
 		f.Rating, f.Verdict = rating(rr)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -73,6 +74,9 @@ func Normalize(f *schema.Fact) error {
 
 	f.Tags, err = normTags(f.Tags)
 	if err != nil {
+		return err
+	}
+	if f.Appearances, err = normAppearances(f.Appearances); err != nil {
 		return err
 	}
 	if len(f.Translations) > 0 {
@@ -166,6 +170,21 @@ func normTags(in []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// normAppearances trims, clamps and dedupes appearance texts, keeping the
+// most recent MaxAppearances (the last ones: appended as confirmed).
+func normAppearances(in []string) ([]string, error) {
+	var out []string
+	for i, a := range in {
+		if !utf8.ValidString(a) {
+			return nil, fmt.Errorf("appearance %d is not valid UTF-8", i+1)
+		}
+		if a = clamp(strings.TrimSpace(a), MaxClaimBytes); a != "" && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out[max(0, len(out)-MaxAppearances):], nil
 }
 
 // splitTags splits a tags cell or keywords string on , ; or |.

@@ -302,8 +302,10 @@ func tokenize(words []word, s, lang string) []word {
 			r, n = utf8.DecodeRuneInString(s[i:])
 		}
 		if !isLetterOrDigit(r) { // not a word or number start
+			// Quote marks are not boundaries: `an "aide"` and `an 'aide'`
+			// (apostrophes are inside words) must give the same phrases.
 			if r == '.' || r == ',' || r == ';' || r == ':' || r == '!' || r == '?' || r == '(' || r == ')' ||
-				r == '"' || r == '“' || r == '”' || r == '—' || r == '–' || r == '|' || r == '\n' {
+				r == '—' || r == '–' || r == '|' || r == '\n' {
 				brk = true
 			}
 			i += n

@@ -42,6 +42,8 @@ func runTrainMatch(_ context.Context, args []string, stdout, stderr io.Writer) e
 	queriesF := fs.String("queries", "", "comma-separated query files, one per set")
 	qrelsF := fs.String("qrels", "", "comma-separated TRAIN qrels, one per set")
 	out := fs.String("out", "analyze/claims/model.json", "where to write the model")
+	knownOut := fs.String("known-out", "", "where to write the facts' known appearances (the labelled posts of the --qrels sets, gzipped TSV); empty writes none")
+	excludeF := fs.String("exclude", "", "comma-separated query files held out for evaluation: training posts with the same text are dropped from every set (CheckThat! 2022 train holds the 2020 dev tweets)")
 	folds := fs.Int("folds", 5, "cross-validation folds for choosing the L2 penalty and boosting rounds")
 	cands := fs.Int("candidates", 40, "first-stage candidates per training post")
 	depthsF := fs.String("depths", "40,80,150", "comma-separated first-stage depths cross-validated for serving; the best is the model's default")
@@ -61,6 +63,16 @@ func runTrainMatch(_ context.Context, args []string, stdout, stderr io.Writer) e
 	if len(fl) == 0 || len(fl) != len(ql) || len(fl) != len(rl) {
 		return usagef("--facts, --queries and --qrels need the same, non-zero number of files")
 	}
+	held := map[string]bool{}
+	for _, p := range split(*excludeF) {
+		qs, err := readQueriesFile(p)
+		if err != nil {
+			return err
+		}
+		for _, q := range qs {
+			held[heldKey(q.Text)] = true
+		}
+	}
 	var sets []claims.TrainSet
 	for i := range fl {
 		facts, err := loadFacts(fl[i], "")
@@ -70,6 +82,11 @@ func runTrainMatch(_ context.Context, args []string, stdout, stderr io.Writer) e
 		qs, err := readQueriesFile(ql[i])
 		if err != nil {
 			return err
+		}
+		n := len(qs)
+		qs = slices.DeleteFunc(qs, func(q claims.Query) bool { return held[heldKey(q.Text)] })
+		if n > len(qs) {
+			fmt.Fprintf(stdout, "%s: dropped %d of %d posts held out by --exclude\n", ql[i], n-len(qs), n)
 		}
 		f, err := os.Open(rl[i])
 		if err != nil {
@@ -81,6 +98,25 @@ func runTrainMatch(_ context.Context, args []string, stdout, stderr io.Writer) e
 			return fmt.Errorf("%s: %w", rl[i], err)
 		}
 		sets = append(sets, claims.TrainSet{Name: fl[i], Facts: facts, Queries: qs, Qrels: qrels})
+	}
+	if *knownOut != "" {
+		// Real posts only: the news rewrites below are synthetic.
+		known := &claims.Known{}
+		for _, s := range sets {
+			known.Merge(claims.NewKnown(s.Facts, s.Queries, s.Qrels))
+		}
+		f, err := os.Create(*knownOut)
+		if err != nil {
+			return fmt.Errorf("cannot create known appearances: %w", err)
+		}
+		_, err = known.WriteTo(f)
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("cannot write known appearances: %w", cerr)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s: known appearances of %d claims\n", *knownOut, known.Len())
 	}
 	if *newsF != "" {
 		var items []claims.NewsItem
@@ -104,7 +140,7 @@ func runTrainMatch(_ context.Context, args []string, stdout, stderr io.Writer) e
 			}
 		}
 		facts, qs, qrels, _ := claims.NewsRewrites(items, items, "vi")
-		sets = append(sets, claims.TrainSet{Name: "news", Facts: facts, Queries: qs, Qrels: qrels})
+		sets = append(sets, claims.TrainSet{Name: "news", Facts: facts, Queries: qs, Qrels: qrels, Synthetic: true})
 	}
 	m, err := claims.Train(sets, claims.TrainOptions{Folds: *folds, Candidates: *cands, Depths: depths,
 		Command: "trendwatch train match " + strings.Join(args, " ")})
@@ -199,6 +235,9 @@ func runTrainBackground(_ context.Context, args []string, stdout, stderr io.Writ
 	fmt.Fprintf(stdout, "wrote %s: %d terms; documents en %d, fr %d, vi %d\n", *out, bg.Terms(), bg.Docs[0], bg.Docs[1], bg.Docs[2])
 	return nil
 }
+
+// heldKey compares posts for --exclude: case and spacing aside.
+func heldKey(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
 
 // readBackgroundTexts reads a JSONL file, one text per line from its
 // title, summary and text fields.
