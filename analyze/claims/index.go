@@ -107,14 +107,11 @@ type factSets struct {
 	// emb is the meaning vector (analyze/embed) of the claim and title,
 	// empty when they have no words.
 	emb embed.Quantized
-	// seen are the meaning vectors of the fact's known appearances (the
-	// last maxAppearances), for the seen_cos feature.
-	seen []embed.Quantized
 }
 
 // maxAppearances bounds the appearances a fact is compared with: the most
-// recent ones, so a viral claim's thousands of confirmed posts cost a
-// candidate no more than a few dozen.
+// recent ones, so a viral claim's thousands of confirmed posts do not
+// swamp its terms.
 const maxAppearances = 16
 
 func (s *factSets) set(i int) []uint32 {
@@ -343,11 +340,6 @@ func prepare(f schema.Fact, known []string) prepared {
 		v := make([]float32, em.Dim())
 		if em.Embed(f.Claim+" "+f.Title, v) {
 			p.sets.emb = embed.Quantize(v)
-		}
-		for _, a := range apps {
-			if em.Embed(a, v) {
-				p.sets.seen = append(p.sets.seen, embed.Quantize(v))
-			}
 		}
 	}
 	return p

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trendwatch/trendwatch/analyze/text"
 	"github.com/trendwatch/trendwatch/schema"
 )
 
@@ -72,12 +73,21 @@ func TestAppearancesBoundedAndDeleted(t *testing.T) {
 
 	var apps []string
 	for i := range maxAppearances + 5 {
-		apps = append(apps, strings.Repeat("zebra ", i+1)+"crossing story")
+		apps = append(apps, fmt.Sprintf("zebra number %s crossing", strings.Repeat("x", i+1)))
 	}
 	ix.Upsert(schema.Fact{ID: "z", Claim: "A zebra escaped from the zoo.", Lang: "en", Appearances: apps})
-	doc := ix.byID["z"]
-	if n := len(ix.sets[doc].seen); n != maxAppearances {
-		t.Errorf("%d appearance vectors kept, want %d", n, maxAppearances)
+	seen := ix.sets[ix.byID["z"]].set(setSeen)
+	for i, a := range apps {
+		kept := i >= len(apps)-maxAppearances
+		for _, h := range hashSet(seedTerm, text.Analyze(a, "").Tokens) {
+			if _, found := slices.BinarySearch(seen, h); !found && kept {
+				t.Errorf("appearance %d (%q) is among the last %d but its terms are not kept", i, a, maxAppearances)
+			}
+		}
+		x := hash32(seedTerm, strings.Repeat("x", i+1))
+		if _, found := slices.BinarySearch(seen, x); found != kept {
+			t.Errorf("appearance %d: its own term kept %v, want %v", i, found, kept)
+		}
 	}
 	ix.Delete("z")
 	if got := ix.Match("microchips in vaccines track people", "", 5); !slices.Equal(ids(got), ids(base)) || got[0].Score != base[0].Score {

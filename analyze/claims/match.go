@@ -26,15 +26,15 @@ var featureNames = []string{
 	"bm25", "bm25_norm", "bm25_claim", "bm25_title", "bm25_summary", "qcov_idf",
 	"bigram_cov", "bigram_cnt", "gram_cos", "claim_gram_cov", "claim_term_cov",
 	"num_match", "num_miss", "ent_cov", "ent_cnt", "signature", "date_near", "has_date", "qlen",
-	"claim_len", "query_gram_cov", "lang_vi", "emb_cos", "seen_cos4", "seen_cov2", "has_seen",
+	"claim_len", "query_gram_cov", "lang_vi", "emb_cos", "seen_cov2", "has_seen",
 }
 
-const nFeatures = 26
+const nFeatures = 25
 
 // midKnown are the features known before the post's character trigrams,
 // the costliest input. (Bounding right after the first stage was tried:
 // with the hashed-set features unknown too, the bound pruned nothing.)
-var midKnown = knownMask(0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 22, 23, 24, 25)
+var midKnown = knownMask(0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 22, 23, 24)
 
 func knownMask(idx ...int) (m [nFeatures]bool) {
 	for _, i := range idx {
@@ -697,15 +697,23 @@ func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) 
 		if seen := fs.set(setSeen); len(seen) > 0 {
 			// Weighted like qcov_idf: sharing "trump" with a known
 			// appearance says little, sharing "baguette" much.
+			// The bitset holds the post's term hashes: probing it with
+			// each appearance term is cheap and branch-free, and only
+			// the few hits look up their weight.
 			var w float64
-			for i, h := range q.sortedHash {
-				if _, ok := slices.BinarySearch(seen, h); ok {
-					w += qws[i]
+			for _, h := range seen {
+				i := h % bitsetBits
+				if bits.words[i/64]>>(i%64)&1 != 0 {
+					if j := slices.Index(q.sortedHash, h); j >= 0 {
+						w += qws[j]
+					}
 				}
 			}
+			// Squared: only a post that is mostly a known appearance's
+			// words is strong evidence, one on the same topic is not.
 			cov := min(w/totalW, 1)
-			x[24] = cov * cov
-			x[25] = 1
+			x[23] = cov * cov
+			x[24] = 1
 		}
 	}
 	// The meaning vectors' cosine: words in common are not needed, so it
@@ -720,17 +728,7 @@ func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) 
 		}
 		if v := sc.vec[:em.Dim()]; em.Embed(q.doc.Text, v) {
 			for r := range cands {
-				fs := &ix.sets[cands[r].doc]
-				cands[r].feats[22] = fs.emb.Cos(v)
-				best := 0.0
-				for _, a := range fs.seen {
-					best = max(best, a.Cos(v))
-				}
-				// Raised to the 4th power: only a near-copy of a known
-				// appearance is strong evidence; a post merely on the same
-				// topic (cosine 0.6–0.8) is not.
-				best *= best
-				cands[r].feats[23] = best * best
+				cands[r].feats[22] = ix.sets[cands[r].doc].emb.Cos(v)
 			}
 		}
 	}
