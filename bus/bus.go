@@ -188,7 +188,51 @@ func createTopics(ctx context.Context, cfg Config, topics []kafka.TopicConfig) e
 	if err := cc.CreateTopics(missing...); err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
 		return err
 	}
-	return nil
+	return waitTopics(ctx, conn, missing)
+}
+
+// waitTopics returns once the broker's metadata lists every topic with all
+// its partitions led. Creation is asynchronous: a producer that asks right
+// after CreateTopics can be told the topic does not exist, and on a busy
+// machine that lasted over 13 s (a fresh-clone CI run).
+func waitTopics(ctx context.Context, conn *kafka.Conn, topics []kafka.TopicConfig) error {
+	names := make([]string, len(topics))
+	for i, t := range topics {
+		names[i] = t.Topic
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		parts, err := conn.ReadPartitions(names...)
+		if err == nil && topicsReady(parts, topics) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = errors.New("partitions without a leader")
+			}
+			return fmt.Errorf("topics created but not ready after 60 s: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func topicsReady(parts []kafka.Partition, topics []kafka.TopicConfig) bool {
+	led := map[string]int{}
+	for _, p := range parts {
+		if p.Leader.Host != "" {
+			led[p.Topic]++
+		}
+	}
+	for _, t := range topics {
+		if led[t.Topic] < t.NumPartitions {
+			return false
+		}
+	}
+	return true
 }
 
 // Producer writes keyed messages with acks=all; Produce returns once every

@@ -238,3 +238,47 @@ func TestDeadLetterKeepsOriginal(t *testing.T) {
 		t.Fatalf("dead letter = %+v", d)
 	}
 }
+
+// EnsureTopics returns only once the broker lists every new topic with all
+// its partitions led: a producer asking right after must not be told the
+// topic does not exist.
+func TestEnsureTopicsReturnsReadyTopics(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cfg := Config{Brokers: brokers(t), Partitions: 4, TopicPrefix: fmt.Sprintf("ready-%d.", time.Now().UnixNano())}
+	if err := EnsureTopics(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := kafka.DialContext(ctx, "tcp", cfg.Brokers[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, topic := range []string{cfg.Topic(schema.TopicPosts), cfg.Topic(schema.TopicFacts), cfg.Topic(TopicTrends)} {
+		parts, err := conn.ReadPartitions(topic)
+		if err != nil {
+			t.Fatalf("%s right after EnsureTopics: %v", topic, err)
+		}
+		if !topicsReady(parts, []kafka.TopicConfig{{Topic: topic, NumPartitions: 4}}) {
+			t.Errorf("%s right after EnsureTopics: partitions %v, want 4 led", topic, parts)
+		}
+	}
+}
+
+func TestTopicsReady(t *testing.T) {
+	led := kafka.Broker{Host: "h", Port: 1}
+	want := []kafka.TopicConfig{{Topic: "a", NumPartitions: 2}, {Topic: "b", NumPartitions: 1}}
+	for _, c := range []struct {
+		parts []kafka.Partition
+		ready bool
+	}{
+		{[]kafka.Partition{{Topic: "a", Leader: led}, {Topic: "a", ID: 1, Leader: led}, {Topic: "b", Leader: led}}, true},
+		{[]kafka.Partition{{Topic: "a", Leader: led}, {Topic: "a", ID: 1}, {Topic: "b", Leader: led}}, false}, // no leader yet
+		{[]kafka.Partition{{Topic: "a", Leader: led}, {Topic: "a", ID: 1, Leader: led}}, false},                 // b unknown
+		{nil, false},
+	} {
+		if got := topicsReady(c.parts, want); got != c.ready {
+			t.Errorf("topicsReady(%v) = %v, want %v", c.parts, got, c.ready)
+		}
+	}
+}

@@ -98,18 +98,28 @@ func Train(sets []TrainSet, o TrainOptions) (*Model, error) {
 				byFold[k] = append(byFold[k], q)
 			}
 		}
+		var shared *Index // a synthetic set's: no appearances, the same for every fold
 		for k, qs := range byFold {
 			if len(qs) == 0 {
 				continue
 			}
-			ix := NewIndex(Options{Candidates: labelDepth, Model: bm25Model(), Known: &Known{}})
-			apps := appearancesOf(s.Queries, s.Qrels, func(id string) bool { return !s.Synthetic && foldOf(id, o.Folds) != k })
-			for _, f := range s.Facts {
-				f.Appearances = append(slices.Clip(f.Appearances), apps[f.ID]...)
-				ix.Upsert(f)
-			}
-			if ix.Len() == 0 {
-				return nil, fmt.Errorf("training set %s has no valid facts", s.Name)
+			ix := shared
+			if ix == nil {
+				ix = NewIndex(Options{Candidates: labelDepth, Model: bm25Model(), Known: &Known{}})
+				var apps map[string][]string
+				if !s.Synthetic {
+					apps = appearancesOf(s.Queries, s.Qrels, func(id string) bool { return foldOf(id, o.Folds) != k })
+				}
+				for _, f := range s.Facts {
+					f.Appearances = append(slices.Clip(f.Appearances), apps[f.ID]...)
+					ix.Upsert(f)
+				}
+				if ix.Len() == 0 {
+					return nil, fmt.Errorf("training set %s has no valid facts", s.Name)
+				}
+				if s.Synthetic {
+					shared = ix
+				}
 			}
 			for _, q := range qs {
 				data = append(data, ix.label(q, s.Qrels[q.ID], o.Folds))

@@ -3,6 +3,7 @@ package facts
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -136,6 +137,14 @@ func TestNormalize(t *testing.T) {
 	f(schema.Fact{Claim: "c", Publisher: "\xff"}, schema.Fact{}, "publisher is not valid UTF-8")
 	f(schema.Fact{Claim: "c", ID: strings.Repeat("x", 300)}, schema.Fact{}, "longer than 256")
 	f(schema.Fact{Claim: "c", Translations: map[string]string{"??": "x"}}, schema.Fact{}, "not a language code")
+	f(schema.Fact{Claim: "c", Appearances: []string{" p1 ", "", "p1", "p2"}},
+		schema.Fact{Claim: "c", Appearances: []string{"p1", "p2"}}, "")
+	var many []string
+	for i := range MaxAppearances + 3 {
+		many = append(many, fmt.Sprint("post ", i))
+	}
+	f(schema.Fact{Claim: "c", Appearances: many}, schema.Fact{Claim: "c", Appearances: many[3:]}, "")
+	f(schema.Fact{Claim: "c", Appearances: []string{"ok", "\xff"}}, schema.Fact{}, "appearance 2 is not valid UTF-8")
 }
 
 func TestDeriveIDStable(t *testing.T) {
