@@ -274,7 +274,7 @@ func TestTopicsReady(t *testing.T) {
 	}{
 		{[]kafka.Partition{{Topic: "a", Leader: led}, {Topic: "a", ID: 1, Leader: led}, {Topic: "b", Leader: led}}, true},
 		{[]kafka.Partition{{Topic: "a", Leader: led}, {Topic: "a", ID: 1}, {Topic: "b", Leader: led}}, false}, // no leader yet
-		{[]kafka.Partition{{Topic: "a", Leader: led}, {Topic: "a", ID: 1, Leader: led}}, false},                 // b unknown
+		{[]kafka.Partition{{Topic: "a", Leader: led}, {Topic: "a", ID: 1, Leader: led}}, false},               // b unknown
 		{nil, false},
 	} {
 		if got := topicsReady(c.parts, want); got != c.ready {
