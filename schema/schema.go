@@ -156,6 +156,19 @@ func (f *Fact) Validate() error {
 	return nil
 }
 
+// FoldText folds case and runs of white space, so texts that differ only
+// in those compare equal.
+func FoldText(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
+
+// ClaimText is what identifies a fact-check's claim across databases and
+// imports: the claim, or the title when there is none, FoldText-ed.
+func ClaimText(claim, title string) string {
+	if strings.TrimSpace(claim) == "" {
+		claim = title
+	}
+	return FoldText(claim)
+}
+
 // Alerting reports whether the fact's verdict is one that alerts by default.
 func (f *Fact) Alerting() bool {
 	return f.Verdict == VerdictFalse || f.Verdict == VerdictMisleading

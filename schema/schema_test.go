@@ -130,3 +130,16 @@ func FuzzDecodePost(f *testing.F) {
 		}
 	})
 }
+
+func TestClaimText(t *testing.T) {
+	for _, c := range []struct{ claim, title, want string }{
+		{"The  Moon is\tMADE of cheese ", "ignored", "the moon is made of cheese"},
+		{" \n", "Only A Title", "only a title"},
+		{"", "", ""},
+		{"Đà Nẵng  ngập", "", "đà nẵng ngập"},
+	} {
+		if got := ClaimText(c.claim, c.title); got != c.want {
+			t.Errorf("ClaimText(%q, %q) = %q, want %q", c.claim, c.title, got, c.want)
+		}
+	}
+}

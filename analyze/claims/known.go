@@ -31,20 +31,10 @@ type Known struct {
 	byKey map[uint64][]string
 }
 
-// knownKey identifies a fact's claim: FNV-64a of the lower-cased claim
-// (the title when there is no claim) with runs of white space collapsed.
+// knownKey identifies a fact's claim: FNV-64a of schema.ClaimText.
 func knownKey(f *schema.Fact) uint64 {
-	s := f.Claim
-	if strings.TrimSpace(s) == "" {
-		s = f.Title
-	}
 	h := fnv.New64a()
-	for i, w := range strings.Fields(strings.ToLower(s)) {
-		if i > 0 {
-			h.Write([]byte{' '})
-		}
-		h.Write([]byte(w))
-	}
+	h.Write([]byte(schema.ClaimText(f.Claim, f.Title)))
 	return h.Sum64()
 }
 
@@ -84,14 +74,18 @@ func NewKnown(facts []schema.Fact, qs []Query, qrels Qrels) *Known {
 		if f == nil {
 			continue
 		}
-		key := knownKey(f)
 		for _, t := range texts {
-			if !slices.Contains(k.byKey[key], t) {
-				k.byKey[key] = append(k.byKey[key], t)
-			}
+			k.add(knownKey(f), t)
 		}
 	}
 	return k
+}
+
+// add appends t to key's texts unless it is there already.
+func (k *Known) add(key uint64, t string) {
+	if !slices.Contains(k.byKey[key], t) {
+		k.byKey[key] = append(k.byKey[key], t)
+	}
 }
 
 // Merge adds o's entries to k.
@@ -101,9 +95,7 @@ func (k *Known) Merge(o *Known) {
 	}
 	for key, ts := range o.byKey {
 		for _, t := range ts {
-			if !slices.Contains(k.byKey[key], t) {
-				k.byKey[key] = append(k.byKey[key], t)
-			}
+			k.add(key, t)
 		}
 	}
 }

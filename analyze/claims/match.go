@@ -552,7 +552,6 @@ func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) 
 		}
 	}
 	qws := sc.qw[:0]
-	defer func() { sc.qw = qws[:0] }()
 	for i := range q.sorted {
 		id := ids[i]
 		ok := id >= 0
@@ -576,6 +575,7 @@ func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) 
 		}
 		early = append(early, qterm{id, qw})
 	}
+	sc.qw = qws[:0] // keep the grown buffer
 	// The selecting terms' postings, in term order, their list headers
 	// loaded together first.
 	for _, t := range early {

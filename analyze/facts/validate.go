@@ -112,12 +112,7 @@ func Normalize(f *schema.Fact) error {
 // review URL alone is not enough: one fact-check page often reviews several
 // claims, so the claim text (case and spacing folded) is part of the key.
 func DeriveID(reviewURL, claim, title string) string {
-	text := claim
-	if text == "" {
-		text = title
-	}
-	text = strings.Join(strings.Fields(strings.ToLower(text)), " ")
-	sum := sha256.Sum256([]byte("fact\x00" + reviewURL + "\x00" + text))
+	sum := sha256.Sum256([]byte("fact\x00" + reviewURL + "\x00" + schema.ClaimText(claim, title)))
 	return hex.EncodeToString(sum[:12])
 }
 

@@ -70,7 +70,7 @@ func runTrainMatch(_ context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		for _, q := range qs {
-			held[heldKey(q.Text)] = true
+			held[schema.FoldText(q.Text)] = true
 		}
 	}
 	var sets []claims.TrainSet
@@ -84,7 +84,7 @@ func runTrainMatch(_ context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		n := len(qs)
-		qs = slices.DeleteFunc(qs, func(q claims.Query) bool { return held[heldKey(q.Text)] })
+		qs = slices.DeleteFunc(qs, func(q claims.Query) bool { return held[schema.FoldText(q.Text)] })
 		if n > len(qs) {
 			fmt.Fprintf(stdout, "%s: dropped %d of %d posts held out by --exclude\n", ql[i], n-len(qs), n)
 		}
@@ -235,9 +235,6 @@ func runTrainBackground(_ context.Context, args []string, stdout, stderr io.Writ
 	fmt.Fprintf(stdout, "wrote %s: %d terms; documents en %d, fr %d, vi %d\n", *out, bg.Terms(), bg.Docs[0], bg.Docs[1], bg.Docs[2])
 	return nil
 }
-
-// heldKey compares posts for --exclude: case and spacing aside.
-func heldKey(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
 
 // readBackgroundTexts reads a JSONL file, one text per line from its
 // title, summary and text fields.
