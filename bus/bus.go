@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -182,19 +183,29 @@ func createTopics(ctx context.Context, cfg Config, topics []kafka.TopicConfig) e
 			missing = append(missing, t)
 		}
 	}
-	if len(missing) == 0 {
-		return nil
+	if len(missing) > 0 {
+		if err := cc.CreateTopics(missing...); err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+			return err
+		}
 	}
-	if err := cc.CreateTopics(missing...); err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
-		return err
+	// Every topic, not only those created here: another process may have
+	// created one a moment ago. Ready topics cost one metadata request. An
+	// existing topic keeps its own partition count (the config may ask for
+	// another), so it need only have one.
+	wait := slices.Clone(topics)
+	for i := range wait {
+		if existing[wait[i].Topic] {
+			wait[i].NumPartitions = 1
+		}
 	}
-	return waitTopics(ctx, conn, missing)
+	return waitTopics(ctx, conn, wait)
 }
 
-// waitTopics returns once the broker's metadata lists every topic with all
-// its partitions led. Creation is asynchronous: a producer that asks right
-// after CreateTopics can be told the topic does not exist, and on a busy
-// machine that lasted over 13 s (a fresh-clone CI run).
+// waitTopics returns once the broker's metadata lists every topic with at
+// least the partitions asked for, all led (topicsReady). Creation is asynchronous: a
+// producer that asks right after CreateTopics can be told the topic does
+// not exist, and on a busy machine that lasted over 13 s (a fresh-clone CI
+// run).
 func waitTopics(ctx context.Context, conn *kafka.Conn, topics []kafka.TopicConfig) error {
 	names := make([]string, len(topics))
 	for i, t := range topics {
@@ -220,15 +231,18 @@ func waitTopics(ctx context.Context, conn *kafka.Conn, topics []kafka.TopicConfi
 	}
 }
 
+// topicsReady reports whether every topic has at least NumPartitions
+// partitions listed and each listed partition has a leader.
 func topicsReady(parts []kafka.Partition, topics []kafka.TopicConfig) bool {
-	led := map[string]int{}
+	listed, led := map[string]int{}, map[string]int{}
 	for _, p := range parts {
+		listed[p.Topic]++
 		if p.Leader.Host != "" {
 			led[p.Topic]++
 		}
 	}
 	for _, t := range topics {
-		if led[t.Topic] < t.NumPartitions {
+		if listed[t.Topic] < max(t.NumPartitions, 1) || led[t.Topic] < listed[t.Topic] {
 			return false
 		}
 	}

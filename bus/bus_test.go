@@ -263,6 +263,17 @@ func TestEnsureTopicsReturnsReadyTopics(t *testing.T) {
 			t.Errorf("%s right after EnsureTopics: partitions %v, want 4 led", topic, parts)
 		}
 	}
+	// Existing topics keep their partition count: a config asking for
+	// more must not wait for partitions that will never come.
+	more := cfg
+	more.Partitions = 8
+	start := time.Now()
+	if err := EnsureTopics(ctx, more); err != nil {
+		t.Fatalf("EnsureTopics on existing 4-partition topics asked for 8: %v", err)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("EnsureTopics on existing topics took %v", d)
+	}
 }
 
 func TestTopicsReady(t *testing.T) {
@@ -276,6 +287,9 @@ func TestTopicsReady(t *testing.T) {
 		{[]kafka.Partition{{Topic: "a", Leader: led}, {Topic: "a", ID: 1}, {Topic: "b", Leader: led}}, false}, // no leader yet
 		{[]kafka.Partition{{Topic: "a", Leader: led}, {Topic: "a", ID: 1, Leader: led}}, false},               // b unknown
 		{nil, false},
+		// An existing topic asked for 1: its own count, all led.
+		{[]kafka.Partition{{Topic: "a", Leader: led}, {Topic: "a", ID: 1, Leader: led}, {Topic: "a", ID: 2, Leader: led}, {Topic: "b", Leader: led}}, true},
+		{[]kafka.Partition{{Topic: "a", Leader: led}, {Topic: "a", ID: 1, Leader: led}, {Topic: "a", ID: 2}, {Topic: "b", Leader: led}}, false},
 	} {
 		if got := topicsReady(c.parts, want); got != c.ready {
 			t.Errorf("topicsReady(%v) = %v, want %v", c.parts, got, c.ready)
