@@ -39,7 +39,8 @@ cleanup() {
 trap cleanup EXIT
 
 log "starting Kafka and ClickHouse"
-scripts/services.sh start >&2
+# A broker this run starts begins empty: the tests' topics are throwaway.
+TRENDWATCH_KAFKA_FRESH=1 scripts/services.sh start >&2
 started=1
 eval "$(scripts/services.sh env)"
 export TRENDWATCH_TEST_KAFKA="${TRENDWATCH_KAFKA_BROKERS}"
