@@ -13,8 +13,11 @@
 //     the best Options.Candidates (default the model's, 40) selected by bucketing
 //     their scores. Selection sums only the BM25F totals; the per-field
 //     values, features, are summed for the candidates alone afterwards,
-//     term by term in the same order, so they are the same floats.
-//  2. A logistic-regression re-ranker over 25 features of each candidate:
+//     term by term in the same order, so they are the same floats. Facts
+//     whose known appearances (below) hold half of the post's
+//     idf-weighted terms join the candidates whatever their BM25F rank
+//     (recallSeen; up to 10 more).
+//  2. A linear re-ranker over 25 features of each candidate:
 //     BM25F total, normalised by the post's own weight, and per field;
 //     idf-weighted share of the post's terms the fact contains; phrase
 //     evidence (shared term bigrams); character-trigram cosine and
@@ -27,10 +30,15 @@
 //     in common and so lifts paraphrases; and the fact's known
 //     appearances (below): the post's idf-weighted share of terms found in
 //     them, and whether there are any.
-//     Its output is
-//     the probability that the candidate checks the post — learnt on
-//     labelled candidates, a 0–1 confidence the per-language alert
-//     thresholds (Options.Thresholds, Index.Thresholds) apply to.
+//     Its weights are fitted listwise: a softmax over each training
+//     post's candidates should put its mass on the right facts (ListNet's
+//     top-one loss), which is what a ranking needs; a pointwise logistic
+//     fit is also tried and cross-validation keeps the better (listwise,
+//     by 0.002 MAP@5). A Platt scaling fitted on the labelled candidates
+//     then turns the margin into the probability that the candidate
+//     checks the post, a 0–1 confidence the per-language alert
+//     thresholds (Options.Thresholds, Index.Thresholds) apply to. It is
+//     folded into the weights, so scoring stays one dot product.
 //
 // # Scores do not depend on the collection's size
 //
@@ -85,8 +93,11 @@
 // the first three days of vi-news (NewsRewrites; the Vietnamese benchmark
 // uses the last two days). CheckThat! 2022 train holds the 2020 dev
 // tweets, so --exclude drops every training post whose text is in an
-// evaluation split. The L2 penalty and boosting rounds are chosen by
-// 10-fold cross-validation on MAP@5 over training queries (boosted trees
+// evaluation split. The objective, L2 penalty and boosting rounds are
+// chosen by 10-fold cross-validation on MAP@5 over training queries, the
+// folds drawn by a hash of the post's text (2022 train repeats the 2020
+// train tweets under other ids; a held-out post's twin must not train
+// the model that scores it), (boosted trees
 // are kept only if they add 0.005; they did not), by this command run from
 // the repository root, which also writes known.tsv.gz:
 //

@@ -114,6 +114,14 @@ type factSets struct {
 // swamp its terms.
 const maxAppearances = 16
 
+// seenRecall is the share of a post's term weight (idf-weighted, as
+// qcov_idf) a fact's known appearances must hold for recallSeen to make
+// the fact a candidate, and maxSeenRecall caps how many it adds per post.
+const (
+	seenRecall    = 0.5
+	maxSeenRecall = 10
+)
+
 func (s *factSets) set(i int) []uint32 {
 	lo := uint32(0)
 	if i > 0 {
@@ -163,13 +171,17 @@ type Index struct {
 	model *Model
 	bg    *Background
 
-	mu       sync.RWMutex
-	facts    []fact
-	meta     []docMeta  // hot per-document data, dense for the posting loop
-	sets     []factSets // per-document feature sets, dense for the re-ranker
-	byID     map[string]int32
-	dict     termDict // term ids
-	post     [][]posting
+	mu    sync.RWMutex
+	facts []fact
+	meta  []docMeta  // hot per-document data, dense for the posting loop
+	sets  []factSets // per-document feature sets, dense for the re-ranker
+	byID  map[string]int32
+	dict  termDict // term ids
+	post  [][]posting
+	// seenPost maps a term's hash to the documents whose known
+	// appearances hold it (recallSeen); dead documents stay until
+	// compaction, like postings.
+	seenPost map[uint32][]int32
 	df       []int32
 	bgdf     [][nBgLangs]int32 // background df per term id
 	live     int
@@ -368,6 +380,12 @@ func (ix *Index) Upsert(f schema.Fact) {
 		ix.post[id] = append(ix.post[id], posting{doc: doc, tf: *p.tf[t]})
 		ix.df[id]++
 	}
+	for _, h := range p.sets.set(setSeen) {
+		if ix.seenPost == nil {
+			ix.seenPost = map[uint32][]int32{}
+		}
+		ix.seenPost[h] = append(ix.seenPost[h], doc)
+	}
 	for i := range nFields {
 		ix.totalLen[i] += float64(p.fieldLen[i])
 	}
@@ -453,6 +471,19 @@ func (ix *Index) compactLocked() {
 			}
 		}
 		ix.post[t] = slices.Clip(out)
+	}
+	for h, ds := range ix.seenPost {
+		out := ds[:0]
+		for _, d := range ds {
+			if d = remap[d]; d >= 0 {
+				out = append(out, d)
+			}
+		}
+		if len(out) == 0 {
+			delete(ix.seenPost, h)
+		} else {
+			ix.seenPost[h] = slices.Clip(out)
+		}
 	}
 	ix.facts = facts
 	ix.dead = 0

@@ -62,7 +62,7 @@ func NewKnown(facts []schema.Fact, qs []Query, qrels Qrels) *Known {
 		byID[facts[i].ID] = &facts[i]
 	}
 	k := &Known{byKey: map[uint64][]string{}}
-	apps := appearancesOf(qs, qrels, func(string) bool { return true })
+	apps := appearancesOf(qs, qrels, func(Query) bool { return true })
 	ids := make([]string, 0, len(apps))
 	for id := range apps {
 		ids = append(ids, id)

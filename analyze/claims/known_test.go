@@ -108,7 +108,7 @@ func ids(rs []Result) []string {
 func TestAppearancesOfExcludesOwnFold(t *testing.T) {
 	qs := []Query{{ID: "a", Text: "post a"}, {ID: "b", Text: "post b"}, {ID: "c", Text: "post b"}, {ID: "d", Text: " "}}
 	qrels := Qrels{"a": {"f1": true}, "b": {"f1": true, "f2": true}, "c": {"f1": true}, "d": {"f1": true}}
-	got := appearancesOf(qs, qrels, func(id string) bool { return id != "a" })
+	got := appearancesOf(qs, qrels, func(q Query) bool { return q.ID != "a" })
 	if !slices.Equal(got["f1"], []string{"post b"}) || !slices.Equal(got["f2"], []string{"post b"}) {
 		t.Errorf("appearances %v: want post b once for f1 and f2, never the held-out post a or a blank one", got)
 	}
@@ -252,4 +252,70 @@ func FuzzReadKnown(f *testing.F) {
 			t.Fatalf("%d claims after a round trip, want %d", k2.Len(), k.Len())
 		}
 	})
+}
+
+// A fact whose own words BM25F ranks below the first-stage depth is still
+// a candidate when its known appearances hold the post's words, and stays
+// findable through deletes and a compaction that renumbers documents.
+func TestAppearancesRecallFacts(t *testing.T) {
+	post := "Hurricane shelters in Houston are turning away undocumented families, volunteers say"
+	decoys := func(ix *Index, n int) {
+		for i := range n {
+			ix.Upsert(schema.Fact{ID: fmt.Sprintf("d%04d", i), Lang: "en",
+				Claim: fmt.Sprintf("Houston hurricane shelters story number %d about volunteers and families", i)})
+		}
+	}
+	target := schema.Fact{ID: "t", Lang: "en", Claim: "Immigration agents checked papers at Harvey evacuation centres."}
+	rank := func(ix *Index) int {
+		for i, r := range ix.Match(post, "", 50) {
+			if r.FactID == "t" {
+				return i + 1
+			}
+		}
+		return 0
+	}
+	plain := NewIndex(Options{Known: &Known{}, Candidates: 5})
+	decoys(plain, 30)
+	plain.Upsert(target)
+	if r := rank(plain); r != 0 {
+		t.Fatalf("without appearances the target is found at rank %d: the test needs it out of the first stage", r)
+	}
+
+	ix := NewIndex(Options{Known: &Known{}, Candidates: 5})
+	decoys(ix, 30)
+	withApp := target
+	withApp.Appearances = []string{"Houston hurricane shelters turning away undocumented families!!"}
+	ix.Upsert(withApp)
+	if r := rank(ix); r == 0 {
+		t.Fatal("a fact whose appearance restates the post is not a candidate")
+	}
+	// An appearance holding too little of the post recalls nothing.
+	weak := target
+	weak.Appearances = []string{"undocumented"}
+	ix.Upsert(weak)
+	if r := rank(ix); r != 0 {
+		t.Errorf("an appearance sharing one word recalls the fact (rank %d)", r)
+	}
+	ix.Upsert(withApp)
+
+	// Enough deletes to compact: the recall postings follow the new
+	// document numbers, and a deleted fact's are gone.
+	for i := range 30 {
+		ix.Delete(fmt.Sprintf("d%04d", i))
+	}
+	decoys(ix, 1100)
+	for i := range 1100 {
+		ix.Delete(fmt.Sprintf("d%04d", i))
+	}
+	if len(ix.facts) > 1000 {
+		t.Fatalf("no compaction after 1130 deletes (%d documents)", len(ix.facts))
+	}
+	decoys(ix, 30)
+	if r := rank(ix); r == 0 {
+		t.Error("after compaction the appearance no longer recalls its fact")
+	}
+	ix.Delete("t")
+	if r := rank(ix); r != 0 {
+		t.Errorf("deleted fact returned at rank %d", r)
+	}
 }

@@ -73,6 +73,8 @@ type scratch struct {
 	grams    []uint32
 	vec      []float32 // the post's meaning vector
 	qw       []float64 // weight of q.sorted[i]
+	seenW    []float32 // by document: post term weight in its appearances
+	seenDocs []int32   // documents with seenW written
 	sink     uint32    // keeps cache-warming loads from being optimised away
 }
 
@@ -320,6 +322,9 @@ type candidate struct {
 	bm25  float64
 	feats [nFeatures]float64
 	score float64
+	// seen marks a fact whose known appearances hold at least seenRecall
+	// of the post's term weight: a candidate at any first-stage depth.
+	seen bool
 }
 
 // Match returns the k facts that best match s, best first, with calibrated
@@ -594,6 +599,9 @@ func (ix *Index) candidatesWith(sc *scratch, q *query, n int, minScore float64) 
 	}
 	sc.early = early[:0]
 	cands := ix.topLocked(sc, n)
+	if len(ix.seenPost) > 0 {
+		cands = ix.recallSeen(sc, q, cands, qws, totalW)
+	}
 	if len(cands) > 0 {
 		// The candidates' feature sets are cold: start their loads now, so
 		// the misses overlap with the work below instead of stalling the
@@ -1021,6 +1029,66 @@ func (ix *Index) addFields(sc *scratch, cands []candidate, early []qterm, nt *no
 type hit struct {
 	s float32
 	d int32
+}
+
+// recallSeen marks the candidates whose fact's known appearances hold at
+// least seenRecall of the post's term weight, and adds the best
+// maxSeenRecall such facts that BM25F left out. A claim that spreads again
+// reuses an earlier version's words, which need not be the fact-check's:
+// the appearances retrieve it where the fact's own fields do not. Only
+// facts with appearances have postings here, a small share of the index,
+// so this costs a few map look-ups per post.
+func (ix *Index) recallSeen(sc *scratch, q *query, cands []candidate, qws []float64, totalW float64) []candidate {
+	if len(sc.seenW) < len(ix.facts) {
+		sc.seenW = make([]float32, len(ix.facts)+len(ix.facts)/4)
+	}
+	docs := sc.seenDocs[:0]
+	for i, h := range q.sortedHash {
+		w := float32(qws[i])
+		for _, d := range ix.seenPost[h] {
+			if sc.seenW[d] == 0 {
+				docs = append(docs, d)
+			}
+			sc.seenW[d] += w
+		}
+	}
+	floor := float32(seenRecall * max(totalW, 1e-9))
+	add := docs[:0] // compacts in place: add never passes the reader
+	for _, d := range docs {
+		if sc.seenW[d] >= floor && ix.meta[d].alive {
+			add = append(add, d)
+		} else {
+			sc.seenW[d] = 0
+		}
+	}
+	for i := range cands {
+		if sc.seenW[cands[i].doc] > 0 {
+			cands[i].seen = true
+			sc.seenW[cands[i].doc] = 0 // already a candidate
+		}
+	}
+	add = slices.DeleteFunc(add, func(d int32) bool { return sc.seenW[d] == 0 })
+	slices.SortFunc(add, func(a, b int32) int {
+		if c := cmp.Compare(sc.seenW[b], sc.seenW[a]); c != 0 {
+			return c
+		}
+		return compareIDs(ix.facts[a].f.ID, ix.facts[b].f.ID)
+	})
+	for i, d := range add {
+		sc.seenW[d] = 0
+		if i >= maxSeenRecall {
+			continue
+		}
+		if sc.tot[d] == 0 {
+			// Untouched by the post's terms so far: the late terms may
+			// write its total, which is cleared through touched.
+			sc.touched = append(sc.touched, d)
+		}
+		cands = append(cands, candidate{doc: d, bm25: float64(sc.tot[d]), seen: true})
+	}
+	sc.seenDocs = docs[:0]
+	sc.cands = cands
+	return cands
 }
 
 // topLocked selects the n best touched documents: highest BM25F first,

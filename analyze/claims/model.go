@@ -34,6 +34,10 @@ type Model struct {
 	// Provenance: how the model was produced and how it did in
 	// cross-validation on the training data.
 	Lambda float64 `json:"lambda"`
+	// Objective is what the linear part was fitted on: "logistic" (each
+	// candidate alone) or "listwise" (each query's candidates together,
+	// then calibrated); empty in models from before the choice.
+	Objective string `json:"objective,omitempty"`
 	// Candidates is the first-stage depth chosen for serving by
 	// cross-validation (TrainOptions.Depths); an Index without
 	// Options.Candidates uses it.
@@ -304,28 +308,8 @@ func fitLogistic(X [][]float64, y []float64, lambda float64) (*Model, error) {
 	if len(X) == 0 {
 		return nil, errors.New("no training examples")
 	}
-	d := len(X[0])
-	m := &Model{Features: featureNames, Mean: make([]float64, d), Std: make([]float64, d), Weights: make([]float64, d), Lambda: lambda}
-	for _, x := range X {
-		for j := range d {
-			m.Mean[j] += x[j]
-		}
-	}
-	for j := range d {
-		m.Mean[j] /= float64(len(X))
-	}
-	for _, x := range X {
-		for j := range d {
-			v := x[j] - m.Mean[j]
-			m.Std[j] += v * v
-		}
-	}
-	for j := range d {
-		m.Std[j] = math.Sqrt(m.Std[j] / float64(len(X)))
-		if m.Std[j] < 1e-9 {
-			m.Std[j] = 1
-		}
-	}
+	m := standardised(X, lambda)
+	d := len(m.Weights)
 	Z := make([][]float64, len(X))
 	for i, x := range X {
 		z := make([]float64, d+1)
@@ -384,6 +368,34 @@ func fitLogistic(X [][]float64, y []float64, lambda float64) (*Model, error) {
 	copy(m.Weights, w[:d])
 	m.Bias = w[d]
 	return m, nil
+}
+
+// standardised returns a model with X's column means and standard
+// deviations and zero weights.
+func standardised(X [][]float64, lambda float64) *Model {
+	d := len(X[0])
+	m := &Model{Features: featureNames, Mean: make([]float64, d), Std: make([]float64, d), Weights: make([]float64, d), Lambda: lambda, Objective: objectiveLogistic}
+	for _, x := range X {
+		for j := range d {
+			m.Mean[j] += x[j]
+		}
+	}
+	for j := range d {
+		m.Mean[j] /= float64(len(X))
+	}
+	for _, x := range X {
+		for j := range d {
+			v := x[j] - m.Mean[j]
+			m.Std[j] += v * v
+		}
+	}
+	for j := range d {
+		m.Std[j] = math.Sqrt(m.Std[j] / float64(len(X)))
+		if m.Std[j] < 1e-9 {
+			m.Std[j] = 1
+		}
+	}
+	return m
 }
 
 // solve solves A x = b by Gaussian elimination with partial pivoting.

@@ -26,10 +26,13 @@ type TrainSet struct {
 
 // TrainOptions control Train. Zero values take the defaults.
 type TrainOptions struct {
-	Folds      int       // cross-validation folds (default 5)
-	Lambdas    []float64 // L2 penalties tried (default 0.01…10000)
-	Rounds     []int     // boosting rounds tried (default 0, 25, 50, 100, 200)
-	Candidates int       // candidates per training query (default 40)
+	Folds   int       // cross-validation folds (default 5)
+	Lambdas []float64 // L2 penalties tried (default 0.01…10000)
+	// Objectives tried for the linear part (default logistic and
+	// listwise), each with every lambda.
+	Objectives []string
+	Rounds     []int // boosting rounds tried (default 0, 25, 50, 100, 200)
+	Candidates int   // candidates per training query (default 40)
 	// Depths are the first-stage depths tried for serving (default 40, 80,
 	// 150): the model is trained on Candidates per query, then each depth
 	// is cross-validated with the fold models; starting at the shallowest,
@@ -60,6 +63,19 @@ type labelled struct {
 	y     []float64
 	nrel  int
 	bm25R []string // ids in BM25F order
+	seen  []bool   // recalled by known appearances: a candidate at any depth
+}
+
+// rows returns the indexes of the candidates served at first-stage depth:
+// the first depth in BM25F order and those recalled by appearances.
+func (l *labelled) rows(depth int) []int {
+	var out []int
+	for i := range l.x {
+		if i < depth || l.seen[i] {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // Train builds the candidates of every training query, chooses the L2
@@ -81,7 +97,7 @@ func Train(sets []TrainSet, o TrainOptions) (*Model, error) {
 	slices.Sort(o.Depths)
 	labelDepth := max(o.Candidates, slices.Max(o.Depths))
 	if len(o.Lambdas) == 0 {
-		o.Lambdas = []float64{0.01, 0.1, 1, 10, 100, 1000, 10000}
+		o.Lambdas = []float64{0.01, 0.1, 1, 3, 10, 30, 100, 1000, 10000}
 	}
 	var data []labelled
 	for _, s := range sets {
@@ -94,7 +110,7 @@ func Train(sets []TrainSet, o TrainOptions) (*Model, error) {
 		byFold := make([][]Query, o.Folds)
 		for _, q := range s.Queries {
 			if len(s.Qrels[q.ID]) > 0 {
-				k := foldOf(q.ID, o.Folds)
+				k := foldOf(q, o.Folds)
 				byFold[k] = append(byFold[k], q)
 			}
 		}
@@ -108,7 +124,7 @@ func Train(sets []TrainSet, o TrainOptions) (*Model, error) {
 				ix = NewIndex(Options{Candidates: labelDepth, Model: bm25Model(), Known: &Known{}})
 				var apps map[string][]string
 				if !s.Synthetic {
-					apps = appearancesOf(s.Queries, s.Qrels, func(id string) bool { return foldOf(id, o.Folds) != k })
+					apps = appearancesOf(s.Queries, s.Qrels, func(q Query) bool { return foldOf(q, o.Folds) != k })
 				}
 				for _, f := range s.Facts {
 					f.Appearances = append(slices.Clip(f.Appearances), apps[f.ID]...)
@@ -132,21 +148,29 @@ func Train(sets []TrainSet, o TrainOptions) (*Model, error) {
 	// Rows beyond the training depth are for choosing the serving depth.
 	train := o.Candidates
 	cv := map[string]float64{"bm25f_map5": mapOf(data, nil, -1, train)}
-	best, bestMAP := o.Lambdas[0], -1.0
-	for _, l := range o.Lambdas {
-		total := 0.0
-		for k := range o.Folds {
-			X, y := examples(data, k, train)
-			m, err := fitLogistic(X, y, l)
-			if err != nil {
-				return nil, fmt.Errorf("cannot fit fold %d with lambda %g: %w", k, l, err)
+	if len(o.Objectives) == 0 {
+		o.Objectives = []string{objectiveLogistic, objectiveListwise}
+	}
+	best, objective, bestMAP := o.Lambdas[0], o.Objectives[0], -1.0
+	for _, obj := range o.Objectives {
+		for _, l := range o.Lambdas {
+			total := 0.0
+			for k := range o.Folds {
+				m, err := fitLinear(data, k, train, obj, l)
+				if err != nil {
+					return nil, fmt.Errorf("cannot fit fold %d (%s, lambda %g): %w", k, obj, l, err)
+				}
+				total += mapOf(data, m, k, train) * float64(countFold(data, k))
 			}
-			total += mapOf(data, m, k, train) * float64(countFold(data, k))
-		}
-		mean := total / float64(len(data))
-		cv[fmt.Sprintf("map5_lambda_%g", l)] = mean
-		if mean > bestMAP {
-			best, bestMAP = l, mean
+			mean := total / float64(len(data))
+			key := fmt.Sprintf("map5_lambda_%g", l)
+			if obj != objectiveLogistic {
+				key = fmt.Sprintf("map5_%s_lambda_%g", obj, l)
+			}
+			cv[key] = mean
+			if mean > bestMAP {
+				best, objective, bestMAP = l, obj, mean
+			}
 		}
 	}
 	if len(o.Rounds) == 0 {
@@ -159,7 +183,7 @@ func Train(sets []TrainSet, o TrainOptions) (*Model, error) {
 	perDepth := map[int]float64{}
 	for k := range o.Folds {
 		X, y := examples(data, k, train)
-		lm, err := fitLogistic(X, y, best)
+		lm, err := fitLinear(data, k, train, objective, best)
 		if err != nil {
 			return nil, fmt.Errorf("cannot fit fold %d: %w", k, err)
 		}
@@ -208,7 +232,7 @@ func Train(sets []TrainSet, o TrainOptions) (*Model, error) {
 		depth = o.Candidates // trees were chosen at the training depth
 	}
 	X, y := examples(data, -1, train)
-	m, err := fitLogistic(X, y, best)
+	m, err := fitLinear(data, -1, train, objective, best)
 	if err != nil {
 		return nil, fmt.Errorf("cannot fit final model: %w", err)
 	}
@@ -231,6 +255,19 @@ func Train(sets []TrainSet, o TrainOptions) (*Model, error) {
 	return m, nil
 }
 
+// fitLinear fits the linear re-ranker on the first depth candidates of the
+// queries outside fold k (all if k < 0) with the named objective.
+func fitLinear(data []labelled, k, depth int, objective string, lambda float64) (*Model, error) {
+	switch objective {
+	case objectiveLogistic:
+		X, y := examples(data, k, depth)
+		return fitLogistic(X, y, lambda)
+	case objectiveListwise:
+		return fitListwise(data, k, depth, lambda)
+	}
+	return nil, fmt.Errorf("unknown objective %q", objective)
+}
+
 func (ix *Index) label(q Query, rel map[string]bool, folds int) labelled {
 	qq := ix.analyzeQuery(q.Text, "")
 	ix.mu.RLock()
@@ -243,7 +280,7 @@ func (ix *Index) label(q Query, rel map[string]bool, folds int) labelled {
 		}
 		return compareIDs(ix.facts[a.doc].f.ID, ix.facts[b.doc].f.ID)
 	})
-	l := labelled{fold: foldOf(q.ID, folds), nrel: len(rel)}
+	l := labelled{fold: foldOf(q, folds), nrel: len(rel)}
 	for _, c := range cands {
 		id := ix.facts[c.doc].f.ID
 		l.ids = append(l.ids, id)
@@ -253,24 +290,28 @@ func (ix *Index) label(q Query, rel map[string]bool, folds int) labelled {
 			y = 1
 		}
 		l.y = append(l.y, y)
+		l.seen = append(l.seen, c.seen)
 	}
 	l.bm25R = l.ids
 	return l
 }
 
-// foldOf is a query's cross-validation fold, by a hash of its id.
-func foldOf(id string, folds int) int {
+// foldOf is a query's cross-validation fold, by a hash of its text (case
+// and spacing folded), not its id: CheckThat! 2022 train repeats the 2020
+// train tweets under other ids, and a post held out must not have its
+// twin in the folds that train the model scoring it.
+func foldOf(q Query, folds int) int {
 	h := fnv.New32a()
-	h.Write([]byte(id))
+	h.Write([]byte(schema.FoldText(q.Text)))
 	return int(h.Sum32() % uint32(folds))
 }
 
 // appearancesOf returns, per fact id, the distinct texts of the labelled
 // queries that keep selects, in query order.
-func appearancesOf(qs []Query, qrels Qrels, keep func(id string) bool) map[string][]string {
+func appearancesOf(qs []Query, qrels Qrels, keep func(q Query) bool) map[string][]string {
 	out := map[string][]string{}
 	for _, q := range qs {
-		if !keep(q.ID) || strings.TrimSpace(q.Text) == "" {
+		if !keep(q) || strings.TrimSpace(q.Text) == "" {
 			continue
 		}
 		for _, id := range sortedKeys(qrels[q.ID]) {
@@ -291,7 +332,7 @@ func examples(data []labelled, k, depth int) ([][]float64, []float64) {
 		if k >= 0 && d.fold == k {
 			continue
 		}
-		for i := range d.x[:min(depth, len(d.x))] {
+		for _, i := range d.rows(depth) {
 			X = append(X, d.x[i][:])
 			y = append(y, d.y[i])
 		}
@@ -319,10 +360,9 @@ func mapOf(data []labelled, m *Model, k, depth int) float64 {
 			continue
 		}
 		n++
-		order := make([]int, min(depth, len(d.ids)))
-		scores := make([]float64, len(order))
-		for i := range order {
-			order[i] = i
+		order := d.rows(depth)
+		scores := make([]float64, len(d.ids))
+		for _, i := range order {
 			if m != nil {
 				scores[i] = m.Score(d.x[i][:])
 			} else {
