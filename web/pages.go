@@ -586,12 +586,26 @@ func (s *Server) factPost(w http.ResponseWriter, r *http.Request) {
 		s.renderStatus(w, r, principalOf(r), http.StatusServiceUnavailable, "unavailable")
 		return
 	}
-	f := schema.Fact{
-		V: 1, ID: strings.TrimSpace(r.PostFormValue("id")), Claim: strings.TrimSpace(r.PostFormValue("claim")),
-		Title: strings.TrimSpace(r.PostFormValue("title")), Summary: strings.TrimSpace(r.PostFormValue("summary")),
-		Lang: r.PostFormValue("lang"), Verdict: pick(r.PostFormValue("verdict"), verdicts, ""),
-		Publisher: strings.TrimSpace(r.PostFormValue("publisher")), URL: strings.TrimSpace(r.PostFormValue("url")),
+	// An edit starts from the stored fact: the form shows only some
+	// fields, and the rest (rating, date, translations, appearances) must
+	// survive a save.
+	id := strings.TrimSpace(r.PostFormValue("id"))
+	f := schema.Fact{V: 1, ID: id}
+	if id != "" {
+		stored, err := s.opts.Store.Fact(r.Context(), id)
+		switch {
+		case err == nil:
+			f = stored
+		case !errors.Is(err, clickhouse.ErrNotFound):
+			s.pageStoreError(w, r, err)
+			return
+		}
 	}
+	f.Claim, f.Title = strings.TrimSpace(r.PostFormValue("claim")), strings.TrimSpace(r.PostFormValue("title"))
+	f.Summary, f.Lang = strings.TrimSpace(r.PostFormValue("summary")), r.PostFormValue("lang")
+	f.Verdict = pick(r.PostFormValue("verdict"), verdicts, "")
+	f.Publisher, f.URL = strings.TrimSpace(r.PostFormValue("publisher")), strings.TrimSpace(r.PostFormValue("url"))
+	f.Tags = nil
 	if t := r.PostFormValue("tags"); t != "" {
 		for _, tag := range strings.Split(t, ",") {
 			if tag = strings.TrimSpace(tag); tag != "" {
