@@ -128,3 +128,62 @@ func quoteJSON(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// On the case queue a responder confirms a sample post: the sample's text
+// as the case stored it (markup stripped), not anything the browser sends,
+// joins the case's fact's appearances, once.
+func TestCaseSampleConfirm(t *testing.T) {
+	fx := newFixture(t)
+	c := browserClient(t)
+	if resp := login(t, c, fx.http.URL, "responder1", testPassword); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %d", resp.StatusCode)
+	}
+	page, err := c.Get(fx.http.URL + "/cases")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	m := csrfField.FindSubmatch(body)
+	if m == nil || !strings.Contains(string(body), `action="/cases/case-high/samples/0/confirm"`) {
+		t.Fatalf("cases page %d has no confirm form for the sample", page.StatusCode)
+	}
+	before, err := fx.st.Fact(context.Background(), "fc-dien")
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(path string, form url.Values) int {
+		resp, err := c.PostForm(fx.http.URL+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	form := url.Values{"csrf": {string(m[1])}, "text": {"forged text"}}
+	for range 2 { // the second confirmation of the same post adds nothing
+		if got := post("/cases/case-high/samples/0/confirm", form); got != http.StatusSeeOther {
+			t.Fatalf("confirm: %d", got)
+		}
+	}
+	after, err := fx.st.Fact(context.Background(), "fc-dien")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append(slices.Clone(before.Appearances), strings.TrimSpace(stripHTML.Sanitize(xssTitle))+"\nx mẫu")
+	if !slices.Equal(after.Appearances, want) || after.Claim != before.Claim {
+		t.Errorf("appearances after confirming %q, want %q", after.Appearances, want)
+	}
+	for path, code := range map[string]int{
+		"/cases/case-high/samples/1/confirm": http.StatusNotFound,
+		"/cases/nope/samples/0/confirm":      http.StatusNotFound,
+		"/cases/case-high/samples/x/confirm": http.StatusBadRequest,
+	} {
+		if got := post(path, form); got != code {
+			t.Errorf("%s: %d, want %d", path, got, code)
+		}
+	}
+	if got := post("/cases/case-high/samples/0/confirm", url.Values{}); got != http.StatusForbidden {
+		t.Errorf("without csrf: %d, want 403", got)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -169,6 +170,7 @@ func (s *Server) pageRoutes() []route {
 		{method: "GET", path: "/topics/{key}", need: permRead, handler: s.topicPage},
 		{method: "GET", path: "/cases", need: permCases, handler: s.casesPage},
 		{method: "POST", path: "/cases/{id}/{action}", need: permCases, handler: s.caseActionPost},
+		{method: "POST", path: "/cases/{id}/samples/{i}/confirm", need: permFacts, handler: s.caseConfirmPost},
 		{method: "GET", path: "/facts", need: permRead, handler: s.factsPage},
 		{method: "GET", path: "/facts/new", need: permFacts, handler: s.factEditPage},
 		{method: "GET", path: "/facts/{id}/edit", need: permFacts, handler: s.factEditPage},
@@ -512,6 +514,61 @@ func (s *Server) caseActionPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/cases?flash=action.sent", http.StatusSeeOther)
+}
+
+// caseConfirmPost records that a sample post of a case restates the
+// case's fact: the sample's text (as stored in the case, not as sent by
+// the browser) joins the fact's appearances, so the matcher recognises
+// the next restatement sooner.
+func (s *Server) caseConfirmPost(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	if s.opts.Facts == nil {
+		s.renderStatus(w, r, p, http.StatusServiceUnavailable, "unavailable")
+		return
+	}
+	i, err := strconv.Atoi(r.PathValue("i"))
+	if err != nil || i < 0 {
+		s.renderStatus(w, r, p, http.StatusBadRequest, "bad_input")
+		return
+	}
+	c, found, err := s.opts.Store.Case(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.pageStoreError(w, r, err)
+		return
+	}
+	var d caseDetail
+	if found {
+		_ = json.Unmarshal([]byte(c.Body), &d) // an unreadable body has no samples
+	}
+	if !found || i >= len(d.Samples) {
+		s.renderStatus(w, r, p, http.StatusNotFound, "not_found")
+		return
+	}
+	smp := d.Samples[i]
+	text := strings.TrimSpace(stripHTML.Sanitize(smp.Text))
+	if t := strings.TrimSpace(stripHTML.Sanitize(smp.Title)); t != "" {
+		text = strings.TrimSpace(t + "\n" + text)
+	}
+	f, err := s.opts.Store.Fact(r.Context(), c.FactID)
+	if errors.Is(err, clickhouse.ErrNotFound) {
+		s.renderStatus(w, r, p, http.StatusNotFound, "not_found")
+		return
+	}
+	if err != nil {
+		s.pageStoreError(w, r, err)
+		return
+	}
+	if text == "" || slices.Contains(f.Appearances, text) {
+		http.Redirect(w, r, "/cases?flash=appearance.saved", http.StatusSeeOther)
+		return
+	}
+	f.Appearances = append(f.Appearances, text)
+	if err := s.saveFacts(r, []schema.Fact{f}); err != nil {
+		s.log.Warn("cannot save a confirmed appearance", "fact", f.ID, "err", err)
+		s.renderStatus(w, r, p, http.StatusServiceUnavailable, "unavailable")
+		return
+	}
+	http.Redirect(w, r, "/cases?flash=appearance.saved", http.StatusSeeOther)
 }
 
 // ---- facts ----
