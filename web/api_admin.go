@@ -151,6 +151,47 @@ func (s *Server) putFact(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, map[string]any{"accepted": 1, "ids": []string{f.ID}, "errors": []any{}})
 }
 
+// appendAppearance records a post confirmed to restate a fact: its text
+// joins the fact's appearances, which the matcher uses as evidence for
+// the next restatement (and to find the fact when its own words differ).
+// The rest of the fact is kept as stored.
+func (s *Server) appendAppearance(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Facts == nil {
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "fact writes are not configured on this server")
+		return
+	}
+	var body struct {
+		Text string `json:"text"`
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_json", "cannot decode appearance: %v", err)
+		return
+	}
+	text := strings.TrimSpace(body.Text)
+	if text == "" {
+		writeError(w, http.StatusBadRequest, "invalid_appearance", "text is empty")
+		return
+	}
+	f, err := s.opts.Store.Fact(r.Context(), r.PathValue("id"))
+	if err != nil {
+		if errors.Is(err, clickhouse.ErrNotFound) {
+			writeError(w, http.StatusNotFound, "not_found", "no fact %q", r.PathValue("id"))
+			return
+		}
+		s.storeError(w, err)
+		return
+	}
+	f.Appearances = append(f.Appearances, text)
+	if err := s.saveFacts(r, []schema.Fact{f}); err != nil {
+		s.factError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"accepted": 1, "ids": []string{f.ID}, "appearances": len(f.Appearances)})
+}
+
 type invalidFactError struct{ err error }
 
 func (e invalidFactError) Error() string { return e.err.Error() }

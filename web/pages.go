@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -169,6 +170,7 @@ func (s *Server) pageRoutes() []route {
 		{method: "GET", path: "/topics/{key}", need: permRead, handler: s.topicPage},
 		{method: "GET", path: "/cases", need: permCases, handler: s.casesPage},
 		{method: "POST", path: "/cases/{id}/{action}", need: permCases, handler: s.caseActionPost},
+		{method: "POST", path: "/cases/{id}/samples/{i}/confirm", need: permFacts, handler: s.caseConfirmPost},
 		{method: "GET", path: "/facts", need: permRead, handler: s.factsPage},
 		{method: "GET", path: "/facts/new", need: permFacts, handler: s.factEditPage},
 		{method: "GET", path: "/facts/{id}/edit", need: permFacts, handler: s.factEditPage},
@@ -514,6 +516,61 @@ func (s *Server) caseActionPost(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/cases?flash=action.sent", http.StatusSeeOther)
 }
 
+// caseConfirmPost records that a sample post of a case restates the
+// case's fact: the sample's text (as stored in the case, not as sent by
+// the browser) joins the fact's appearances, so the matcher recognises
+// the next restatement sooner.
+func (s *Server) caseConfirmPost(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	if s.opts.Facts == nil {
+		s.renderStatus(w, r, p, http.StatusServiceUnavailable, "unavailable")
+		return
+	}
+	i, err := strconv.Atoi(r.PathValue("i"))
+	if err != nil || i < 0 {
+		s.renderStatus(w, r, p, http.StatusBadRequest, "bad_input")
+		return
+	}
+	c, found, err := s.opts.Store.Case(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.pageStoreError(w, r, err)
+		return
+	}
+	var d caseDetail
+	if found {
+		_ = json.Unmarshal([]byte(c.Body), &d) // an unreadable body has no samples
+	}
+	if !found || i >= len(d.Samples) {
+		s.renderStatus(w, r, p, http.StatusNotFound, "not_found")
+		return
+	}
+	smp := d.Samples[i]
+	text := strings.TrimSpace(stripHTML.Sanitize(smp.Text))
+	if t := strings.TrimSpace(stripHTML.Sanitize(smp.Title)); t != "" {
+		text = strings.TrimSpace(t + "\n" + text)
+	}
+	f, err := s.opts.Store.Fact(r.Context(), c.FactID)
+	if errors.Is(err, clickhouse.ErrNotFound) {
+		s.renderStatus(w, r, p, http.StatusNotFound, "not_found")
+		return
+	}
+	if err != nil {
+		s.pageStoreError(w, r, err)
+		return
+	}
+	if text == "" || slices.Contains(f.Appearances, text) {
+		http.Redirect(w, r, "/cases?flash=appearance.saved", http.StatusSeeOther)
+		return
+	}
+	f.Appearances = append(f.Appearances, text)
+	if err := s.saveFacts(r, []schema.Fact{f}); err != nil {
+		s.log.Warn("cannot save a confirmed appearance", "fact", f.ID, "err", err)
+		s.renderStatus(w, r, p, http.StatusServiceUnavailable, "unavailable")
+		return
+	}
+	http.Redirect(w, r, "/cases?flash=appearance.saved", http.StatusSeeOther)
+}
+
 // ---- facts ----
 
 type factsData struct {
@@ -586,12 +643,26 @@ func (s *Server) factPost(w http.ResponseWriter, r *http.Request) {
 		s.renderStatus(w, r, principalOf(r), http.StatusServiceUnavailable, "unavailable")
 		return
 	}
-	f := schema.Fact{
-		V: 1, ID: strings.TrimSpace(r.PostFormValue("id")), Claim: strings.TrimSpace(r.PostFormValue("claim")),
-		Title: strings.TrimSpace(r.PostFormValue("title")), Summary: strings.TrimSpace(r.PostFormValue("summary")),
-		Lang: r.PostFormValue("lang"), Verdict: pick(r.PostFormValue("verdict"), verdicts, ""),
-		Publisher: strings.TrimSpace(r.PostFormValue("publisher")), URL: strings.TrimSpace(r.PostFormValue("url")),
+	// An edit starts from the stored fact: the form shows only some
+	// fields, and the rest (rating, date, translations, appearances) must
+	// survive a save.
+	id := strings.TrimSpace(r.PostFormValue("id"))
+	f := schema.Fact{V: 1, ID: id}
+	if id != "" {
+		stored, err := s.opts.Store.Fact(r.Context(), id)
+		switch {
+		case err == nil:
+			f = stored
+		case !errors.Is(err, clickhouse.ErrNotFound):
+			s.pageStoreError(w, r, err)
+			return
+		}
 	}
+	f.Claim, f.Title = strings.TrimSpace(r.PostFormValue("claim")), strings.TrimSpace(r.PostFormValue("title"))
+	f.Summary, f.Lang = strings.TrimSpace(r.PostFormValue("summary")), r.PostFormValue("lang")
+	f.Verdict = pick(r.PostFormValue("verdict"), verdicts, "")
+	f.Publisher, f.URL = strings.TrimSpace(r.PostFormValue("publisher")), strings.TrimSpace(r.PostFormValue("url"))
+	f.Tags = nil
 	if t := r.PostFormValue("tags"); t != "" {
 		for _, tag := range strings.Split(t, ",") {
 			if tag = strings.TrimSpace(tag); tag != "" {

@@ -67,6 +67,8 @@ func (s *Server) apiRoutes() []route {
 		{method: "PUT", path: "/api/v1/facts/{id}", need: permFacts, handler: s.putFact, summary: "Edit a fact", params: []param{pID}, body: "Fact", resp: "Accepted", status: 202},
 		{method: "POST", path: "/api/v1/facts/import", need: permFacts, handler: s.importFacts, summary: "Import a fact file (JSON, JSONL, CSV, ClaimReview)",
 			params: []param{q("format", "string", "file format; default detected")}, body: "File", resp: "Accepted", status: 202},
+		{method: "POST", path: "/api/v1/facts/{id}/appearances", need: permFacts, handler: s.appendAppearance,
+			summary: "Confirm a post restates the fact: its text joins the fact's known appearances", params: []param{pID}, body: "Appearance", resp: "Accepted", status: 202},
 		{method: "DELETE", path: "/api/v1/facts/{id}", need: permFacts, handler: s.deleteFact, summary: "Delete a fact", params: []param{pID}, resp: "Object", status: 202},
 		{method: "GET", path: "/api/v1/sources", need: permAdmin, handler: s.listSources, summary: "Sources with collector health, failing first", resp: "Sources"},
 		{method: "POST", path: "/api/v1/sources", need: permAdmin, handler: s.postSource, summary: "Add or replace a source", body: "Source", resp: "Source", status: 201},
@@ -220,6 +222,8 @@ func (s *Server) openAPIDoc() map[string]any {
 				"code":    map[string]any{"type": "string", "enum": errorCodes},
 				"message": map[string]any{"type": "string"}}}}},
 		"File": map[string]any{"type": "string", "format": "binary"},
+		"Appearance": map[string]any{"type": "object", "required": []string{"text"}, "additionalProperties": false,
+			"properties": map[string]any{"text": map[string]any{"type": "string", "description": "the confirmed post's text"}}},
 	}
 	for _, name := range []string{"Status", "Object", "Me", "Trends", "Flags", "Timeline", "Spread", "Facts", "Fact", "Accepted", "Sources", "Source",
 		"Cases", "Case", "CaseCommand", "Users", "User", "UserInput", "Tokens", "TokenInput", "NewToken"} {
@@ -240,7 +244,7 @@ func (s *Server) openAPIDoc() map[string]any {
 }
 
 // errorCodes are the stable values of error.code.
-var errorCodes = []string{"bad_parameter", "bad_json", "too_large", "invalid_fact", "invalid_source", "invalid_user", "not_found",
+var errorCodes = []string{"bad_parameter", "bad_json", "too_large", "invalid_fact", "invalid_appearance", "invalid_source", "invalid_user", "not_found",
 	"unauthorized", "forbidden", "csrf", "unavailable", "bus_unavailable", "store_unavailable", "not_ready", "internal"}
 
 func opID(rt route) string {

@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -357,6 +358,18 @@ func runScenario(t *testing.T, api string, fx *fixture, rc *receiver, countPosts
 	waitFor(t, "fact mirrored", 30*time.Second, func() (bool, string) {
 		code := getJSON(t, api+"/api/v1/facts/"+fx.fact.ID, nil)
 		return code == 200, fmt.Sprint("GET fact ", code)
+	})
+	// A responder confirms a restatement: it goes round the facts topic
+	// and comes back from the mirror with the rest of the fact intact.
+	app := "hot lemon water cures covid, my aunt swears by it"
+	if code, body := postJSON(t, api+"/api/v1/facts/"+fx.fact.ID+"/appearances", map[string]string{"text": app}); code != http.StatusAccepted {
+		t.Fatalf("POST appearance: %d %s", code, body)
+	}
+	waitFor(t, "appearance mirrored", 30*time.Second, func() (bool, string) {
+		var f schema.Fact
+		code := getJSON(t, api+"/api/v1/facts/"+fx.fact.ID, &f)
+		ok := code == 200 && slices.Contains(f.Appearances, app) && f.Claim == fx.fact.Claim && f.Title == fx.fact.Title
+		return ok, fmt.Sprintf("GET fact %d: %+v", code, f)
 	})
 	// The analyzer applies facts within a second of the mirror; give it that.
 	time.Sleep(1500 * time.Millisecond)

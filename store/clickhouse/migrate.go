@@ -133,14 +133,14 @@ func (s *Store) migrate(ctx context.Context, migs []Migration) error {
 			continue
 		}
 		for i, stmt := range m.Statements {
-			if done, err := s.columnDropped(ctx, stmt); err != nil {
+			if done, err := s.columnDone(ctx, stmt); err != nil {
 				return fmt.Errorf("migration %03d_%s statement %d: %w", m.Version, m.Name, i+1, err)
 			} else if done {
 				continue
 			}
 			if err := s.conn.Exec(ctx, stmt); err != nil {
-				// A concurrent Migrate may have dropped the column first.
-				if done, cerr := s.columnDropped(ctx, stmt); cerr == nil && done {
+				// A concurrent Migrate may have altered the column first.
+				if done, cerr := s.columnDone(ctx, stmt); cerr == nil && done {
 					continue
 				}
 				return fmt.Errorf("migration %03d_%s statement %d: %w", m.Version, m.Name, i+1, err)
@@ -162,21 +162,29 @@ func (s *Store) migrate(ctx context.Context, migs []Migration) error {
 	return nil
 }
 
-var dropColumnRE = regexp.MustCompile(`(?is)^ALTER\s+TABLE\s+(\w+)\s+DROP\s+COLUMN\s+(\w+)$`)
+var (
+	dropColumnRE = regexp.MustCompile(`(?is)^ALTER\s+TABLE\s+(\w+)\s+DROP\s+COLUMN\s+(\w+)$`)
+	addColumnRE  = regexp.MustCompile(`(?is)^ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)\s`)
+)
 
-// columnDropped reports whether stmt drops a column that is already gone,
-// so that a migration interrupted after its DROP COLUMN ran can run again
-// (18.16 has no DROP COLUMN IF EXISTS).
-func (s *Store) columnDropped(ctx context.Context, stmt string) (bool, error) {
-	m := dropColumnRE.FindStringSubmatch(strings.TrimSpace(stmt))
+// columnDone reports whether stmt drops a column that is already gone or
+// adds one that is already there, so that a migration interrupted after
+// its ALTER ran can run again (18.16 has no IF [NOT] EXISTS for columns).
+func (s *Store) columnDone(ctx context.Context, stmt string) (bool, error) {
+	stmt = strings.TrimSpace(stmt)
+	want := uint64(0) // a dropped column is done when it is gone
+	m := dropColumnRE.FindStringSubmatch(stmt)
 	if m == nil {
-		return false, nil
+		if m = addColumnRE.FindStringSubmatch(stmt); m == nil {
+			return false, nil
+		}
+		want = 1
 	}
 	var n uint64
 	if err := s.conn.QueryRow(ctx, qColumnExists, s.db, m[1], m[2]).Scan(&n); err != nil {
 		return false, fmt.Errorf("cannot check column %s.%s: %w", m[1], m[2], err)
 	}
-	return n == 0, nil
+	return n == want, nil
 }
 
 // SplitStatements splits SQL text into statements at semicolons outside

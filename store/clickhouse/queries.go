@@ -36,7 +36,7 @@ ORDER BY version`
 	qInsertTopicPosts = `INSERT INTO topic_posts (topic, minute, post_h, author, source, domain, platform, lang, ts, ingested)`
 	qInsertMatches    = `INSERT INTO matches (post_id, post_h, fact_id, score, verdict, published, detected)`
 	qInsertFacts      = `INSERT INTO facts (id, claim, title, summary, lang, verdict, rating, publisher, url, date, tags,
-    translation_langs, translation_texts, updated, deleted, version)`
+    translation_langs, translation_texts, appearances, updated, deleted, version)`
 	qInsertAlerts = `INSERT INTO alerts (key, fact_id, post_id, verdict, claim, fact_url, score, lang, platform, source,
     author, post_url, post_title, post_text, published, detected, ingested)`
 	qInsertSources = `INSERT INTO sources (id, kind, url, name, lang, interval_ms, enabled, option_keys, option_values,
@@ -261,11 +261,12 @@ LIMIT ?`
     argMax(lang, version) AS l_lang, argMax(verdict, version) AS l_verdict, argMax(rating, version) AS l_rating,
     argMax(publisher, version) AS l_publisher, argMax(url, version) AS l_url, argMax(date, version) AS l_date,
     argMax(tags, version) AS l_tags, argMax(translation_langs, version) AS l_tlangs,
-    argMax(translation_texts, version) AS l_ttexts, argMax(updated, version) AS l_updated,
+    argMax(translation_texts, version) AS l_ttexts, argMax(appearances, version) AS l_apps,
+    argMax(updated, version) AS l_updated,
     argMax(deleted, version) AS l_deleted
 FROM facts`
 	factsColumns = `SELECT id, l_claim, l_title, l_summary, l_lang, l_verdict, l_rating, l_publisher, l_url, l_date,
-    l_tags, l_tlangs, l_ttexts, l_updated FROM (`
+    l_tags, l_tlangs, l_ttexts, l_apps, l_updated FROM (`
 	// args: q x4, verdict x2, lang x2, offset, limit
 	qFacts = factsColumns + factsLatest + ` GROUP BY id)
 WHERE l_deleted = 0

@@ -728,13 +728,16 @@ func (s *Store) facts(ctx context.Context, q string, args ...any) ([]schema.Fact
 		var f schema.Fact
 		var langs, texts []string
 		if err := rows.Scan(&f.ID, &f.Claim, &f.Title, &f.Summary, &f.Lang, &f.Verdict, &f.Rating, &f.Publisher,
-			&f.URL, &f.Date, &f.Tags, &langs, &texts, &f.Updated); err != nil {
+			&f.URL, &f.Date, &f.Tags, &langs, &texts, &f.Appearances, &f.Updated); err != nil {
 			return nil, fmt.Errorf("cannot read facts: %w", err)
 		}
 		f.V = schema.Version
 		f.Date, f.Updated = zeroEpoch(f.Date), zeroEpoch(f.Updated)
 		if len(f.Tags) == 0 {
 			f.Tags = nil
+		}
+		if len(f.Appearances) == 0 {
+			f.Appearances = nil
 		}
 		if len(langs) > 0 && len(langs) == len(texts) {
 			f.Translations = make(map[string]string, len(langs))

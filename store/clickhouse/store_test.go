@@ -274,7 +274,8 @@ func TestFactsLatestWinsAndDelete(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	f1 := schema.Fact{ID: "f1", Claim: "Vaccine causes X", Lang: "en", Verdict: schema.VerdictFalse, Tags: []string{"health"},
-		Translations: map[string]string{"vi": "Vắc-xin gây ra X"}, Updated: t0, Date: t0}
+		Translations: map[string]string{"vi": "Vắc-xin gây ra X"}, Updated: t0, Date: t0, Rating: "Pants on fire",
+		Appearances: []string{"so the vaccine gives you X now?", "X from vaccines, share before they delete"}}
 	f2 := schema.Fact{ID: "f2", Claim: "Tin giả về lũ lụt", Lang: "vi", Verdict: schema.VerdictMisleading, Updated: t0.Add(time.Hour)}
 	if err := s.WriteFacts(ctx, []schema.Fact{f1, f2}); err != nil {
 		t.Fatal(err)
@@ -289,7 +290,9 @@ func TestFactsLatestWinsAndDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	f1b.V = schema.Version
-	if got.Claim != f1b.Claim || got.Verdict != f1b.Verdict || !got.Updated.Equal(f1b.Updated) || !slices.Equal(got.Tags, f1b.Tags) || got.Translations["vi"] != f1.Translations["vi"] {
+	// Every field comes back: an edit starting from the stored fact must
+	// not lose what the form does not show.
+	if !reflect.DeepEqual(got, f1b) {
 		t.Errorf("Fact(f1) = %+v, want %+v", got, f1b)
 	}
 	q := func(fq FactQuery, want ...string) {
@@ -698,12 +701,17 @@ func TestMigrateDropColumnRunsAgain(t *testing.T) {
 		// The same statement again, as after a crash between running it and
 		// recording it.
 		{Version: 903, Name: "drop_again", Statements: []string{"alter table drop_again\n  drop column b"}},
+		// Likewise an ADD COLUMN already run.
+		{Version: 905, Name: "add", Statements: []string{"ALTER TABLE drop_again ADD COLUMN c Array(String)"}},
+		{Version: 906, Name: "add_again", Statements: []string{"alter table drop_again add column c Array(String) after a"}},
 	}
 	if err := s.migrate(ctx, migs); err != nil {
 		t.Fatalf("migrate with a repeated DROP COLUMN: %v", err)
 	}
-	if err := s.conn.QueryRow(ctx, qColumnExists, s.db, "drop_again", "a").Scan(&n); err != nil || n != 1 {
-		t.Fatalf("column a: count %d, err %v; want kept", n, err)
+	for _, c := range []string{"a", "c"} {
+		if err := s.conn.QueryRow(ctx, qColumnExists, s.db, "drop_again", c).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("column %s: count %d, err %v; want there", c, n, err)
+		}
 	}
 	// Other failing statements still fail.
 	bad := []Migration{{Version: 904, Name: "bad", Statements: []string{"ALTER TABLE drop_again MODIFY COLUMN nope String"}}}

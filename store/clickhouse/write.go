@@ -301,7 +301,7 @@ func (s *Store) WriteFacts(ctx context.Context, facts []schema.Fact) error {
 			texts[j] = f.Translations[l]
 		}
 		if err := b.append(f.ID, f.Claim, f.Title, f.Summary, f.Lang, f.Verdict, f.Rating, f.Publisher, f.URL,
-			dt(f.Date), nonNil(f.Tags), langs, texts, dt(f.Updated), uint8(0), s.nextVersion()); err != nil {
+			dt(f.Date), nonNil(f.Tags), langs, texts, nonNil(f.Appearances), dt(f.Updated), uint8(0), s.nextVersion()); err != nil {
 			b.batch.Abort()
 			return err
 		}
@@ -319,7 +319,7 @@ func (s *Store) DeleteFact(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := b.append(id, "", "", "", "", "", "", "", "", minDateTime, []string{}, []string{}, []string{},
+	if err := b.append(id, "", "", "", "", "", "", "", "", minDateTime, []string{}, []string{}, []string{}, []string{},
 		dt(s.now()), uint8(1), s.nextVersion()); err != nil {
 		b.batch.Abort()
 		return err
