@@ -154,8 +154,8 @@ func runTrainMatch(_ context.Context, args []string, stdout, stderr io.Writer) e
 	if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("cannot write model: %w", err)
 	}
-	fmt.Fprintf(stdout, "wrote %s: lambda %g, cross-validated MAP@5 %.4f (BM25F alone %.4f) over %.0f training queries\n",
-		*out, m.Lambda, m.CV["map5"], m.CV["bm25f_map5"], m.CV["queries"])
+	fmt.Fprintf(stdout, "wrote %s: %s fit, lambda %g, cross-validated MAP@5 %.4f (BM25F alone %.4f) over %.0f training queries\n",
+		*out, m.Objective, m.Lambda, m.CV["map5"], m.CV["bm25f_map5"], m.CV["queries"])
 	return nil
 }
 
