@@ -153,6 +153,28 @@ func BenchmarkStream15k(b *testing.B)         { benchStream(b, 15000, 0.3) }
 func BenchmarkStream100k(b *testing.B)        { benchStream(b, 100000, 0.3) }
 func BenchmarkStreamNoReject15k(b *testing.B) { benchStream(b, 15000, 0) }
 
+// BenchmarkStreamSeen100k is Stream100k after a long deployment: one fact
+// in five carries three confirmed appearances (other facts' claims, so
+// real vocabulary), 60k texts behind recallSeen's postings.
+func BenchmarkStreamSeen100k(b *testing.B) {
+	ix := NewIndex(Options{MinScore: 0.3})
+	facts := factsAt(b, 100000)
+	for i, f := range facts {
+		if i%5 == 0 {
+			for j := 1; j <= 3; j++ {
+				f.Appearances = append(f.Appearances, facts[(i*31+j*7919)%len(facts)].Claim)
+			}
+		}
+		ix.Upsert(f)
+	}
+	posts := streamPosts(b)
+	docs := map[string]text.Doc{}
+	for _, s := range posts {
+		docs[s] = text.Analyze(s, "")
+	}
+	benchLoop(b, posts, func(s string) { ix.MatchDoc(docs[s], 10) })
+}
+
 // BenchmarkStreamAnalyze is the analysis the stream does once per post.
 func BenchmarkStreamAnalyze(b *testing.B) {
 	benchLoop(b, streamPosts(b), func(s string) { text.Analyze(s, "") })

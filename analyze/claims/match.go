@@ -1043,9 +1043,18 @@ func (ix *Index) recallSeen(sc *scratch, q *query, cands []candidate, qws []floa
 		sc.seenW = make([]float32, len(ix.facts)+len(ix.facts)/4)
 	}
 	docs := sc.seenDocs[:0]
+	// As in selection, a term in more than frequentShare of the facts
+	// (and frequentFloor) chooses nothing: its list would be most of the
+	// work and its weight is low. It still counts in the post's total, so
+	// the other terms must carry the share.
+	frequent := max(frequentFloor, int(frequentShare*float64(ix.live)))
 	for i, h := range q.sortedHash {
+		ds := ix.seenPost[h]
+		if len(ds) > frequent {
+			continue
+		}
 		w := float32(qws[i])
-		for _, d := range ix.seenPost[h] {
+		for _, d := range ds {
 			if sc.seenW[d] == 0 {
 				docs = append(docs, d)
 			}

@@ -78,9 +78,10 @@ func (l *labelled) rows(depth int) []int {
 	return out
 }
 
-// Train builds the candidates of every training query, chooses the L2
-// penalty by k-fold cross-validation (folds by query id hash) on MAP@5,
-// and fits the re-ranker on all training queries with it.
+// Train builds the candidates of every training query, chooses the
+// objective and L2 penalty by k-fold cross-validation (folds by a hash of
+// the post's text) on MAP@5, and fits the re-ranker on all training
+// queries with them.
 func Train(sets []TrainSet, o TrainOptions) (*Model, error) {
 	if o.Folds <= 1 {
 		o.Folds = 5
