@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -184,10 +185,13 @@ func (s *Server) appendAppearance(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, err)
 		return
 	}
-	f.Appearances = append(f.Appearances, text)
-	if err := s.saveFacts(r, []schema.Fact{f}); err != nil {
-		s.factError(w, err)
-		return
+	// Confirming the same post twice changes nothing.
+	if !slices.Contains(f.Appearances, text) {
+		f.Appearances = append(f.Appearances, text)
+		if err := s.saveFacts(r, []schema.Fact{f}); err != nil {
+			s.factError(w, err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"accepted": 1, "ids": []string{f.ID}, "appearances": len(f.Appearances)})
 }

@@ -94,8 +94,10 @@ func TestAppendAppearance(t *testing.T) {
 		return resp.StatusCode
 	}
 	text := "  Nghe nói đập Hòa Bình vỡ rồi, ai ở hạ lưu sơ tán đi  "
-	if got := post(f.ID, fx.tokens[RoleResponder], `{"text":`+quoteJSON(text)+`}`); got != http.StatusAccepted {
-		t.Fatalf("append: %d", got)
+	for range 2 { // the same post twice is one appearance
+		if got := post(f.ID, fx.tokens[RoleResponder], `{"text":`+quoteJSON(text)+`}`); got != http.StatusAccepted {
+			t.Fatalf("append: %d", got)
+		}
 	}
 	got, err := fx.st.Fact(context.Background(), f.ID)
 	if err != nil {
