@@ -176,13 +176,8 @@ func (s *Server) appendAppearance(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_appearance", "text is empty")
 		return
 	}
-	f, err := s.opts.Store.Fact(r.Context(), r.PathValue("id"))
-	if err != nil {
-		if errors.Is(err, clickhouse.ErrNotFound) {
-			writeError(w, http.StatusNotFound, "not_found", "no fact %q", r.PathValue("id"))
-			return
-		}
-		s.storeError(w, err)
+	f, ok := s.pathFact(w, r)
+	if !ok {
 		return
 	}
 	// Confirming the same post twice changes nothing.

@@ -44,16 +44,24 @@ func nextOffset(offset, limit, n int) any {
 }
 
 func (s *Server) getFact(w http.ResponseWriter, r *http.Request) {
+	if f, ok := s.pathFact(w, r); ok {
+		writeJSON(w, http.StatusOK, f)
+	}
+}
+
+// pathFact reads the stored fact named by the path's id; when it cannot,
+// it has answered (404 or a store error) and ok is false.
+func (s *Server) pathFact(w http.ResponseWriter, r *http.Request) (schema.Fact, bool) {
 	f, err := s.opts.Store.Fact(r.Context(), r.PathValue("id"))
 	if err != nil {
 		if errors.Is(err, clickhouse.ErrNotFound) {
 			writeError(w, http.StatusNotFound, "not_found", "no fact %q", r.PathValue("id"))
-			return
+			return f, false
 		}
 		s.storeError(w, err)
-		return
+		return f, false
 	}
-	writeJSON(w, http.StatusOK, f)
+	return f, true
 }
 
 // postFacts accepts one fact or an array of facts. The facts are published

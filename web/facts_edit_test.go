@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -37,17 +36,8 @@ func TestFactFormEditKeepsOtherFields(t *testing.T) {
 	if resp := login(t, c, fx.http.URL, "responder1", testPassword); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login: %d", resp.StatusCode)
 	}
-	page, err := c.Get(fx.http.URL + "/facts/" + f.ID + "/edit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(page.Body)
-	page.Body.Close()
-	m := csrfField.FindSubmatch(body)
-	if page.StatusCode != http.StatusOK || m == nil {
-		t.Fatalf("edit page %d without csrf field", page.StatusCode)
-	}
-	form := url.Values{"csrf": {string(m[1])}, "id": {f.ID}, "claim": {"Đập thủy điện Hòa Bình bị vỡ sau bão"}, "title": {""},
+	_, token := pageCSRF(t, c, fx.http.URL+"/facts/"+f.ID+"/edit")
+	form := url.Values{"csrf": {token}, "id": {f.ID}, "claim": {"Đập thủy điện Hòa Bình bị vỡ sau bão"}, "title": {""},
 		"summary": {"Tin đồn lan trên mạng xã hội"}, "lang": {"vi"}, "verdict": {schema.VerdictMisleading}, "publisher": {"VnExpress"},
 		"url": {f.URL}, "tags": {"lũ, bão"}}
 	resp, err := c.PostForm(fx.http.URL+"/facts", form)
@@ -140,29 +130,16 @@ func TestCaseSampleConfirm(t *testing.T) {
 	if resp := login(t, c, fx.http.URL, "responder1", testPassword); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login: %d", resp.StatusCode)
 	}
-	page, err := c.Get(fx.http.URL + "/cases")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(page.Body)
-	page.Body.Close()
-	m := csrfField.FindSubmatch(body)
-	if m == nil || !strings.Contains(string(body), `action="/cases/case-high/samples/0/confirm"`) {
-		t.Fatalf("cases page %d has no confirm form for the sample", page.StatusCode)
+	body, token := pageCSRF(t, c, fx.http.URL+"/cases")
+	if !strings.Contains(body, `action="/cases/case-high/samples/0/confirm"`) {
+		t.Fatal("the cases page has no confirm form for the sample")
 	}
 	before, err := fx.st.Fact(context.Background(), "fc-dien")
 	if err != nil {
 		t.Fatal(err)
 	}
-	post := func(path string, form url.Values) int {
-		resp, err := c.PostForm(fx.http.URL+path, form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	form := url.Values{"csrf": {string(m[1])}, "text": {"forged text"}}
+	post := func(path string, form url.Values) int { return postForm(t, c, fx.http.URL+path, form) }
+	form := url.Values{"csrf": {token}, "text": {"forged text"}}
 	for range 2 { // the second confirmation of the same post adds nothing
 		if got := post("/cases/case-high/samples/0/confirm", form); got != http.StatusSeeOther {
 			t.Fatalf("confirm: %d", got)

@@ -498,13 +498,8 @@ func (s *Server) caseActionPost(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	c, found, err := s.opts.Store.Case(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.pageStoreError(w, r, err)
-		return
-	}
-	if !found {
-		s.renderStatus(w, r, p, http.StatusNotFound, "not_found")
+	c, ok := s.pathCase(w, r)
+	if !ok {
 		return
 	}
 	cmd.CaseID = c.ID
@@ -514,6 +509,21 @@ func (s *Server) caseActionPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/cases?flash=action.sent", http.StatusSeeOther)
+}
+
+// pathCase reads the case named by the path's id; when it cannot, it has
+// rendered the error page (404 or a store error) and ok is false.
+func (s *Server) pathCase(w http.ResponseWriter, r *http.Request) (clickhouse.CaseRow, bool) {
+	c, found, err := s.opts.Store.Case(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.pageStoreError(w, r, err)
+		return c, false
+	}
+	if !found {
+		s.renderStatus(w, r, principalOf(r), http.StatusNotFound, "not_found")
+		return c, false
+	}
+	return c, true
 }
 
 // caseConfirmPost records that a sample post of a case restates the
@@ -531,16 +541,13 @@ func (s *Server) caseConfirmPost(w http.ResponseWriter, r *http.Request) {
 		s.renderStatus(w, r, p, http.StatusBadRequest, "bad_input")
 		return
 	}
-	c, found, err := s.opts.Store.Case(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.pageStoreError(w, r, err)
+	c, ok := s.pathCase(w, r)
+	if !ok {
 		return
 	}
 	var d caseDetail
-	if found {
-		_ = json.Unmarshal([]byte(c.Body), &d) // an unreadable body has no samples
-	}
-	if !found || i >= len(d.Samples) {
+	_ = json.Unmarshal([]byte(c.Body), &d) // an unreadable body has no samples
+	if i >= len(d.Samples) {
 		s.renderStatus(w, r, p, http.StatusNotFound, "not_found")
 		return
 	}

@@ -37,6 +37,34 @@ func login(t *testing.T, c *http.Client, base, user, pw string) *http.Response {
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
+// postForm posts a form and returns the status.
+func postForm(t *testing.T, c *http.Client, u string, form url.Values) int {
+	t.Helper()
+	resp, err := c.PostForm(u, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// pageCSRF gets a page that must answer 200 with a form, and returns its
+// body and CSRF token.
+func pageCSRF(t *testing.T, c *http.Client, u string) (body, token string) {
+	t.Helper()
+	page, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	m := csrfField.FindSubmatch(b)
+	if page.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("%s: %d without csrf field", u, page.StatusCode)
+	}
+	return string(b), string(m[1])
+}
+
 func TestSessionLoginCSRFLogout(t *testing.T) {
 	fx := newFixture(t)
 	c := browserClient(t)
@@ -64,25 +92,8 @@ func TestSessionLoginCSRFLogout(t *testing.T) {
 		t.Errorf("hashed session not stored: %v", err)
 	}
 
-	page, err := c.Get(fx.http.URL + "/cases")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(page.Body)
-	page.Body.Close()
-	m := csrfField.FindSubmatch(body)
-	if page.StatusCode != 200 || m == nil {
-		t.Fatalf("cases page %d without csrf field", page.StatusCode)
-	}
-	token := string(m[1])
-	post := func(path string, form url.Values) int {
-		resp, err := c.PostForm(fx.http.URL+path, form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	_, token := pageCSRF(t, c, fx.http.URL+"/cases")
+	post := func(path string, form url.Values) int { return postForm(t, c, fx.http.URL+path, form) }
 	if got := post("/cases/case-low/acknowledge", url.Values{}); got != http.StatusForbidden {
 		t.Errorf("form post without csrf: %d, want 403", got)
 	}

@@ -135,8 +135,12 @@ func benchMatch(b *testing.B, n int) {
 // BenchmarkStreamAnalyze) and matched with MatchDoc, the store floor 0.3
 // as MinScore.
 func benchStream(b *testing.B, n int, minScore float64) {
+	benchStreamFacts(b, factsAt(b, n), minScore)
+}
+
+func benchStreamFacts(b *testing.B, facts []schema.Fact, minScore float64) {
 	ix := NewIndex(Options{MinScore: minScore})
-	for _, f := range factsAt(b, n) {
+	for _, f := range facts {
 		ix.Upsert(f)
 	}
 	posts := streamPosts(b)
@@ -157,22 +161,15 @@ func BenchmarkStreamNoReject15k(b *testing.B) { benchStream(b, 15000, 0) }
 // in five carries three confirmed appearances (other facts' claims, so
 // real vocabulary), 60k texts behind recallSeen's postings.
 func BenchmarkStreamSeen100k(b *testing.B) {
-	ix := NewIndex(Options{MinScore: 0.3})
 	facts := factsAt(b, 100000)
-	for i, f := range facts {
+	for i := range facts {
 		if i%5 == 0 {
 			for j := 1; j <= 3; j++ {
-				f.Appearances = append(f.Appearances, facts[(i*31+j*7919)%len(facts)].Claim)
+				facts[i].Appearances = append(facts[i].Appearances, facts[(i*31+j*7919)%len(facts)].Claim)
 			}
 		}
-		ix.Upsert(f)
 	}
-	posts := streamPosts(b)
-	docs := map[string]text.Doc{}
-	for _, s := range posts {
-		docs[s] = text.Analyze(s, "")
-	}
-	benchLoop(b, posts, func(s string) { ix.MatchDoc(docs[s], 10) })
+	benchStreamFacts(b, facts, 0.3)
 }
 
 // BenchmarkStreamAnalyze is the analysis the stream does once per post.
