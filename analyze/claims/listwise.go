@@ -17,8 +17,8 @@ const (
 	objectiveListwise = "listwise"
 )
 
-// fitListwise fits weights for the first depth candidates of every query
-// outside fold k (all if k < 0) by Newton's method on the softmax
+// fitListwise fits weights for the candidates served at depth (labelled.rows)
+// of every query outside fold k (all if k < 0) by Newton's method on the softmax
 // cross-entropy (ListNet's top-one loss) with an L2 penalty lambda on
 // standardised features. A softmax has no use for a bias, and its margins
 // are no probabilities, so a Platt scaling is fitted on the result to

@@ -62,7 +62,6 @@ type labelled struct {
 	x     [][nFeatures]float64
 	y     []float64
 	nrel  int
-	bm25R []string // ids in BM25F order
 	seen  []bool   // recalled by known appearances: a candidate at any depth
 }
 
@@ -183,7 +182,6 @@ func Train(sets []TrainSet, o TrainOptions) (*Model, error) {
 	perRounds := map[int]float64{}
 	perDepth := map[int]float64{}
 	for k := range o.Folds {
-		X, y := examples(data, k, train)
 		lm, err := fitLinear(data, k, train, objective, best)
 		if err != nil {
 			return nil, fmt.Errorf("cannot fit fold %d: %w", k, err)
@@ -195,6 +193,7 @@ func Train(sets []TrainSet, o TrainOptions) (*Model, error) {
 		if maxRounds == 0 {
 			continue
 		}
+		X, y := examples(data, k, train)
 		base := make([]float64, len(X))
 		for i, x := range X {
 			base[i] = lm.margin(x)
@@ -293,7 +292,6 @@ func (ix *Index) label(q Query, rel map[string]bool, folds int) labelled {
 		l.y = append(l.y, y)
 		l.seen = append(l.seen, c.seen)
 	}
-	l.bm25R = l.ids
 	return l
 }
 

@@ -105,15 +105,7 @@ func runTrainMatch(_ context.Context, args []string, stdout, stderr io.Writer) e
 		for _, s := range sets {
 			known.Merge(claims.NewKnown(s.Facts, s.Queries, s.Qrels))
 		}
-		f, err := os.Create(*knownOut)
-		if err != nil {
-			return fmt.Errorf("cannot create known appearances: %w", err)
-		}
-		_, err = known.WriteTo(f)
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("cannot write known appearances: %w", cerr)
-		}
-		if err != nil {
+		if err := writeTable(*knownOut, "known appearances", known); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "wrote %s: known appearances of %d claims\n", *knownOut, known.Len())
@@ -221,16 +213,8 @@ func runTrainBackground(_ context.Context, args []string, stdout, stderr io.Writ
 	}
 	bg := claims.BuildBackground(all, texts, *minDF)
 	bg.Command = "trendwatch train background " + strings.Join(args, " ")
-	f, err := os.Create(*out)
-	if err != nil {
-		return fmt.Errorf("cannot create background: %w", err)
-	}
-	if _, err := bg.WriteTo(f); err != nil {
-		f.Close()
+	if err := writeTable(*out, "background", bg); err != nil {
 		return err
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("cannot write background: %w", err)
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d terms; documents en %d, fr %d, vi %d\n", *out, bg.Terms(), bg.Docs[0], bg.Docs[1], bg.Docs[2])
 	return nil
@@ -261,4 +245,20 @@ func readBackgroundTexts(path string) ([]claims.BackgroundText, error) {
 		return nil, fmt.Errorf("cannot read %s: %w", path, err)
 	}
 	return out, nil
+}
+
+// writeTable writes a trained table (what names it in errors) to path.
+func writeTable(path, what string, t io.WriterTo) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("cannot create %s: %w", what, err)
+	}
+	if _, err := t.WriteTo(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("cannot write %s: %w", what, err)
+	}
+	return nil
 }
