@@ -3,14 +3,15 @@ package facts
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/trendwatch/trendwatch/internal/delimited"
 	"github.com/trendwatch/trendwatch/schema"
 )
 
@@ -47,7 +48,7 @@ func readTable(r io.Reader, delim rune) ([]schema.Fact, []RecordError, error) {
 }
 
 func readTableLang(r io.Reader, delim rune, lang string, firstIsID bool) ([]schema.Fact, []RecordError, error) {
-	br := bufio.NewReaderSize(&lineCapReader{r: r, max: MaxRecordBytes}, 64<<10)
+	br := bufio.NewReaderSize(r, 64<<10)
 	if delim == 0 {
 		head, err := br.Peek(64 << 10)
 		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
@@ -55,59 +56,47 @@ func readTableLang(r io.Reader, delim rune, lang string, firstIsID bool) ([]sche
 		}
 		delim = sniffDelim(firstLine(head))
 	}
-	cr := csv.NewReader(br)
-	cr.Comma = delim
-	// Quotes are RFC 4180 ("" escapes) but a quote inside an unquoted
-	// field, common in hand-made sheets and in the CheckThat! data, is
-	// kept as text rather than rejected.
-	cr.LazyQuotes = true
-	header, err := cr.Read()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, nil, errors.New("no header line")
-		}
-		return nil, nil, fmt.Errorf("cannot read header: %w", err)
-	}
-	cols := make([]string, len(header))
-	have := map[string]bool{}
-	for i, h := range header {
-		// NFC because Vietnamese typed on some keyboards arrives decomposed.
-		h = norm.NFC.String(strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))))
-		cols[i] = columnAliases[h]
-		if i == 0 && firstIsID {
-			cols[i] = "id" // CheckThat! 2020: unnamed id column
-		}
-		if cols[i] != "" && have[cols[i]] {
-			return nil, nil, fmt.Errorf("header maps two columns to %s", cols[i])
-		}
-		have[cols[i]] = true
-	}
-	if !have["claim"] && !have["title"] {
-		return nil, nil, fmt.Errorf("header %q has no claim, text, vclaim or title column", clip(strings.Join(header, string(delim)), 120))
-	}
+	// RFC 4180 quoting where a field is wholly quoted, literal quotes
+	// elsewhere (see internal/delimited): hand-made sheets and the
+	// CheckThat! data have claims that merely begin with a quote.
+	dr := delimited.NewReader(br, byte(delim))
+	dr.SetMaxRecord(MaxRecordBytes)
 	var (
-		out  []schema.Fact
-		errs []RecordError
+		out    []schema.Fact
+		errs   []RecordError
+		cols   []string
+		header []string
 	)
 	for {
-		rec, err := cr.Read()
+		rec, line, _, err := dr.Next()
 		if errors.Is(err, io.EOF) {
+			if cols == nil {
+				return nil, errs, errors.New("no header line")
+			}
 			return out, errs, nil
 		}
-		if err != nil {
-			// FieldPos is only defined for a record that was returned, so
-			// an error's line comes from the ParseError.
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) {
-				return out, errs, err
+		var re *delimited.RecordError
+		if errors.As(err, &re) {
+			if cols == nil {
+				return nil, nil, fmt.Errorf("cannot read header: %w", err)
 			}
-			if errors.Is(err, csv.ErrFieldCount) || errors.Is(err, csv.ErrQuote) || errors.Is(err, csv.ErrBareQuote) {
-				errs = append(errs, RecordError{Record: pe.StartLine, Reason: pe.Err.Error()})
-				continue
-			}
-			return out, errs, fmt.Errorf("line %d: %w", pe.Line, pe.Err)
+			errs = append(errs, RecordError{Record: re.Line, Reason: re.Reason})
+			continue
 		}
-		line, _ := cr.FieldPos(0)
+		if err != nil {
+			return out, errs, fmt.Errorf("line %d: %w", line, err)
+		}
+		if cols == nil {
+			header = slices.Clone(rec)
+			if cols, err = tableColumns(header, string(delim), firstIsID); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		if len(rec) != len(header) {
+			errs = append(errs, RecordError{Record: line, Reason: fmt.Sprintf("%d fields, the header has %d", len(rec), len(header))})
+			continue
+		}
 		f, err := tableFact(cols, rec, lang)
 		if err == nil {
 			err = Normalize(&f)
@@ -118,6 +107,29 @@ func readTableLang(r io.Reader, delim rune, lang string, firstIsID bool) ([]sche
 		}
 		out = append(out, f)
 	}
+}
+
+// tableColumns maps header cells to Fact fields ("" for columns that are
+// not read).
+func tableColumns(header []string, delim string, firstIsID bool) ([]string, error) {
+	cols := make([]string, len(header))
+	have := map[string]bool{}
+	for i, h := range header {
+		// NFC because Vietnamese typed on some keyboards arrives decomposed.
+		h = norm.NFC.String(strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))))
+		cols[i] = columnAliases[h]
+		if i == 0 && firstIsID {
+			cols[i] = "id" // CheckThat! 2020: unnamed id column
+		}
+		if cols[i] != "" && have[cols[i]] {
+			return nil, fmt.Errorf("header maps two columns to %s", cols[i])
+		}
+		have[cols[i]] = true
+	}
+	if !have["claim"] && !have["title"] {
+		return nil, fmt.Errorf("header %q has no claim, text, vclaim or title column", clip(strings.Join(header, delim), 120))
+	}
+	return cols, nil
 }
 
 func tableFact(cols, rec []string, lang string) (schema.Fact, error) {
@@ -167,29 +179,4 @@ func sniffDelim(header []byte) rune {
 		}
 	}
 	return best
-}
-
-// errLineTooLong is returned by lineCapReader.
-var errLineTooLong = fmt.Errorf("line longer than %d bytes", MaxRecordBytes)
-
-// lineCapReader fails once a physical line exceeds max bytes, because
-// encoding/csv buffers a whole record with no limit of its own.
-type lineCapReader struct {
-	r   io.Reader
-	max int
-	cur int
-}
-
-func (l *lineCapReader) Read(p []byte) (int, error) {
-	n, err := l.r.Read(p)
-	for _, c := range p[:n] {
-		if c == '\n' {
-			l.cur = 0
-			continue
-		}
-		if l.cur++; l.cur > l.max {
-			return 0, errLineTooLong
-		}
-	}
-	return n, err
 }
