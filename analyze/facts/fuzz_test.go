@@ -2,6 +2,7 @@ package facts
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -103,6 +104,38 @@ func FuzzNormalize(f *testing.F) {
 		again := fact
 		if err := Normalize(&again); err != nil || !reflect.DeepEqual(again, fact) {
 			t.Fatalf("not idempotent: %+v then %+v (%v)", fact, again, err)
+		}
+	})
+}
+
+// FuzzReadTableCounts builds a TSV of one claim per line from arbitrary
+// text and checks that every row comes out as a fact or a bad record:
+// facts + bad = rows whenever no quoted field can span rows (a row
+// holding a quote may legitimately open one).
+func FuzzReadTableCounts(f *testing.F) {
+	f.Add("Vaccines contain microchips\n\"Miracle\" cure for diabetes\nPope endorsed a candidate")
+	f.Add("a \"b\" c\n\"open\nclosed\"")
+	f.Fuzz(func(t *testing.T, claims string) {
+		var b strings.Builder
+		b.WriteString("id\tclaim\n")
+		rows := strings.Split(claims, "\n")
+		for i, c := range rows {
+			fmt.Fprintf(&b, "r%d\t%s\n", i, strings.ReplaceAll(c, "\t", " "))
+		}
+		fs, errs, err := Read(strings.NewReader(b.String()), "fuzz.tsv", FormatTSV)
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		for _, e := range errs {
+			if e.Record < 2 || e.Record > len(rows)+1 {
+				t.Fatalf("bad record %+v outside rows 2..%d", e, len(rows)+1)
+			}
+		}
+		if !strings.Contains(claims, `"`) && len(fs)+len(errs) != len(rows) {
+			t.Fatalf("%d facts + %d bad != %d rows: %v", len(fs), len(errs), len(rows), errs)
+		}
+		if len(fs)+len(errs) > len(rows) {
+			t.Fatalf("%d facts + %d bad > %d rows", len(fs), len(errs), len(rows))
 		}
 	})
 }

@@ -121,6 +121,12 @@ func TestNormalize(t *testing.T) {
 		schema.Fact{Claim: "c", Rating: "Sai sự thật", Verdict: schema.VerdictFalse}, "")
 	f(schema.Fact{Claim: "c", Verdict: schema.VerdictMixed, Rating: "Faux"},
 		schema.Fact{Claim: "c", Verdict: schema.VerdictMixed, Rating: "Faux"}, "")
+	// An unknown verdict is refused, naming the field and the accepted
+	// values; the same wording as a rating is kept and maps to other.
+	f(schema.Fact{Claim: "x", Verdict: "banana"}, schema.Fact{}, `verdict "banana" is not one of false, misleading, mixed, true, unproven, other`)
+	f(schema.Fact{Claim: "x", Rating: "banana"}, schema.Fact{Claim: "x", Rating: "banana", Verdict: schema.VerdictOther}, "")
+	f(schema.Fact{Claim: "x", Rating: "Satire"}, schema.Fact{Claim: "x", Rating: "Satire", Verdict: schema.VerdictOther}, "")
+	f(schema.Fact{Claim: "x", Verdict: "False"}, schema.Fact{Claim: "x", Rating: "False", Verdict: schema.VerdictFalse}, "")
 	f(schema.Fact{Claim: "c", Lang: "Français", Tags: []string{" a", "", "A", "b "}},
 		schema.Fact{Claim: "c", Lang: "fr", Tags: []string{"a", "b"}}, "")
 	f(schema.Fact{Claim: "c", Translations: map[string]string{"EN": " x ", "fr": " "}},

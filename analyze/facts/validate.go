@@ -13,6 +13,9 @@ import (
 	"github.com/trendwatch/trendwatch/schema"
 )
 
+// Verdicts are the accepted values of a fact's verdict.
+var Verdicts = []string{schema.VerdictFalse, schema.VerdictMisleading, schema.VerdictMixed, schema.VerdictTrue, schema.VerdictUnproven, schema.VerdictOther}
+
 // Normalize validates and normalises a fact in place, with the same rules
 // for every way a fact enters the system (file import, HTTP API): fields
 // trimmed, over-long text clamped at a rune boundary, Verdict derived from
@@ -40,17 +43,25 @@ func Normalize(f *schema.Fact) error {
 		return errors.New("fact has neither claim nor title")
 	}
 
-	// A Verdict that is not one of ours is a publisher's wording that was
-	// put in the wrong field; keep it as the Rating and normalise it.
+	// The verdict decides whether a fact alerts, so it is one of ours or
+	// a publisher's wording NormalizeVerdict recognises ("Faux", "Pants on
+	// Fire"; kept as the Rating); anything else is refused rather than
+	// stored as "other". Free-text ratings belong in Rating, where any
+	// wording is kept and an unrecognised one maps to "other": ClaimReview
+	// ratings ("Satire", "Four Pinocchios") arrive that way.
 	switch f.Verdict {
 	case schema.VerdictFalse, schema.VerdictMisleading, schema.VerdictMixed, schema.VerdictTrue, schema.VerdictUnproven, schema.VerdictOther:
 	case "":
 		f.Verdict = schema.NormalizeVerdict(f.Rating)
 	default:
+		v := schema.NormalizeVerdict(f.Verdict)
+		if v == schema.VerdictOther {
+			return fmt.Errorf("verdict %q is not one of %s (a publisher's own wording goes in rating)", clip(f.Verdict, 40), strings.Join(Verdicts, ", "))
+		}
 		if f.Rating == "" {
 			f.Rating = clamp(f.Verdict, MaxShortBytes)
 		}
-		f.Verdict = schema.NormalizeVerdict(f.Verdict)
+		f.Verdict = v
 	}
 
 	lang, err := normLang(f.Lang)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -39,7 +40,7 @@ func init() {
 
 func runFacts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(stderr, "Usage:\n  trendwatch facts import FILE|- [--format F] [--strict] [--dry-run]\n  trendwatch facts export [--format jsonl|csv|claimreview] [--out FILE]")
+		fmt.Fprintln(stderr, "Usage:\n  trendwatch facts import FILE|- [--format F] [--strict] [--dry-run] [--default-verdict V] [--alert-verdicts L]\n  trendwatch facts export [--format jsonl|csv|claimreview] [--out FILE]")
 		fmt.Fprintf(stderr, "Import formats (detected when --format is empty): %s\n", strings.Join(facts.Formats, ", "))
 		if len(args) == 0 {
 			return usagef("facts needs a subcommand: import or export")
@@ -60,6 +61,8 @@ func runFactsImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	format := fs.String("format", "", "input format, one of "+strings.Join(facts.Formats, ", ")+"; empty detects it")
 	strict := fs.Bool("strict", false, "reject the whole file on the first bad record")
 	dryRun := fs.Bool("dry-run", false, "parse and report counts and errors; publish nothing")
+	alertVerdicts := fs.String("alert-verdicts", "false,misleading", "fact verdicts that raise alerts (as the analyzers run with); facts with other verdicts are counted in a warning")
+	defVerdict := fs.String("default-verdict", "", "verdict for facts that have none (one of "+strings.Join(facts.Verdicts, ", ")+"), e.g. false for a set of debunked claims")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: trendwatch facts import FILE|- [flags]")
 		fs.PrintDefaults()
@@ -72,6 +75,9 @@ func runFactsImport(ctx context.Context, args []string, stdout, stderr io.Writer
 		return usagef("facts import needs exactly one FILE (or - for stdin), got %d", len(pos))
 	}
 	path := pos[0]
+	if *defVerdict != "" && !slices.Contains(facts.Verdicts, *defVerdict) {
+		return usagef("--default-verdict %q is not one of %s", *defVerdict, strings.Join(facts.Verdicts, ", "))
+	}
 
 	var (
 		list []schema.Fact
@@ -100,10 +106,18 @@ func runFactsImport(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintf(stderr, "%s: %v\n", name, e)
 	}
 	list, dups := dedupeFacts(list)
+	if *defVerdict != "" {
+		for i := range list {
+			if list[i].Verdict == "" {
+				list[i].Verdict = *defVerdict
+			}
+		}
+	}
 	printImportSummary(stdout, name, list, len(errs), dups)
 	if len(list) == 0 {
 		return fmt.Errorf("%s: no usable facts", name)
 	}
+	warnSilentFacts(stderr, list, splitList(*alertVerdicts))
 	if *dryRun {
 		return nil
 	}
@@ -170,6 +184,31 @@ func printImportSummary(w io.Writer, name string, list []schema.Fact, bad, dups 
 		for _, k := range keys {
 			fmt.Fprintf(w, "%s:%s\t%d\n", m.label, k, m.c[k])
 		}
+	}
+}
+
+// warnSilentFacts tells the user how many facts can never alert under the
+// verdict rule in force, and how to change that: a fact without a verdict
+// needs one, a fact with another verdict needs it in --alert-verdicts.
+func warnSilentFacts(w io.Writer, list []schema.Fact, alerting []string) {
+	silent := map[string]int{}
+	for _, f := range list {
+		if !slices.Contains(alerting, f.Verdict) {
+			silent[orNone(f.Verdict)]++
+		}
+	}
+	rule := strings.Join(alerting, ",")
+	keys := make([]string, 0, len(silent))
+	for k := range silent {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, v := range keys {
+		fix := "add it to --alert-verdicts (of the analyzers and the alerter)"
+		if v == "none" {
+			fix = "set a verdict or rating in the file, or import with --default-verdict (e.g. --default-verdict false)"
+		}
+		fmt.Fprintf(w, "warning: %d facts have verdict %s and cannot alert with --alert-verdicts %s; %s\n", silent[v], v, rule, fix)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -157,5 +158,75 @@ func TestFactsExport(t *testing.T) {
 	newFactSource = nil
 	if _, errOut, code := runFactsCmd(t, "export"); code != 1 || !strings.Contains(errOut, "no fact source wired") {
 		t.Errorf("no source: exit %d %s", code, errOut)
+	}
+}
+
+// A claim that merely begins with a quote is text: the rows after it
+// import (RFC 4180 quotes only a whole quoted field).
+func TestFactsImportQuotes(t *testing.T) {
+	for _, c := range []struct {
+		name, in   string
+		facts, bad int
+		stderr     string
+	}{
+		{"quote opening the second claim",
+			"id\tclaim\n1\tVaccines contain microchips\n2\t\"Miracle\" cure for diabetes claims to work in a week\n3\tPope endorsed a candidate\n", 3, 0, ""},
+		{"three columns, quote mid-claim",
+			"id\tclaim\trating\n1\tA\tFalse\n2\tShe said \"never\" twice\tFalse\n3\t\"Miracle\" cure\tFake\n4\tD\tFalse\n", 4, 0, ""},
+		{"whole quoted claim over two lines",
+			"id\tclaim\n1\t\"line one\nline two\"\n2\tB\n", 2, 0, ""},
+		{"unterminated quote names its line, the rest imports",
+			"id\tclaim\n1\tA\n2\t\"never closed\n3\tC\n", 2, 1, "record 3: quoted field is never closed"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "claims.tsv")
+			if err := os.WriteFile(path, []byte(c.in), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, errOut, code := runFactsCmd(t, "import", "--dry-run", path)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			want := fmt.Sprintf("facts\t%d\nbad\t%d\n", c.facts, c.bad)
+			if !strings.Contains(out, want) || (c.stderr != "" && !strings.Contains(errOut, c.stderr)) {
+				t.Errorf("stdout:\n%s\nstderr:\n%s\nwant %q and %q", out, errOut, want, c.stderr)
+			}
+		})
+	}
+}
+
+// Facts whose verdict cannot alert under --alert-verdicts are counted in
+// a warning that says how to fix it; --default-verdict fixes it.
+func TestFactsImportSilentWarning(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "claims.tsv")
+	in := "id\tclaim\trating\n1\tA\t\n2\tB\t\n3\tC\tTrue\n4\tD\tFalse\n"
+	if err := os.WriteFile(path, []byte(in), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want []string
+		not  string
+	}{
+		{nil, []string{"warning: 2 facts have verdict none and cannot alert with --alert-verdicts false,misleading; set a verdict",
+			"--default-verdict", "warning: 1 facts have verdict true and cannot alert with --alert-verdicts false,misleading; add it to --alert-verdicts"}, ""},
+		{[]string{"--alert-verdicts", "false,true"}, []string{"warning: 2 facts have verdict none"}, "verdict true"},
+		{[]string{"--default-verdict", "false", "--alert-verdicts", "false,true"}, nil, "warning"},
+	} {
+		_, errOut, code := runFactsCmd(t, append([]string{"import", "--dry-run", path}, c.args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", c.args, code, errOut)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("%v: stderr lacks %q:\n%s", c.args, w, errOut)
+			}
+		}
+		if c.not != "" && strings.Contains(errOut, c.not) {
+			t.Errorf("%v: stderr has %q:\n%s", c.args, c.not, errOut)
+		}
+	}
+	if _, errOut, code := runFactsCmd(t, "import", "--dry-run", "--default-verdict", "banana", path); code != 2 || !strings.Contains(errOut, "not one of false, misleading") {
+		t.Errorf("bad --default-verdict: exit %d, %s", code, errOut)
 	}
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -123,4 +125,116 @@ func TestTrainBackgroundCommand(t *testing.T) {
 	if code := runMain(context.Background(), []string{"train", "background", "--texts", filepath.Join(dir, "none*.jsonl")}, &stdout, &stderr); code == 0 {
 		t.Error("a glob matching nothing was accepted")
 	}
+}
+
+// Every query of a file is matched, whatever its quotes; a line that
+// cannot be read is named on stderr with the counts.
+func TestMatchCommandQueryQuotes(t *testing.T) {
+	dir := filepath.Join("testdata", "match")
+	for _, c := range []struct {
+		name, in string
+		ids      []string
+		stderr   []string
+	}{
+		{"quote opening a query mid-file",
+			"id\ttext\nq1\tBill Gates microchips in the vaccine\nq2\t\"Breaking\" drinking bleach cures covid\nq3\tmicrochips\nq4\tbleach\n",
+			[]string{"q1", "q2", "q3", "q4"}, nil},
+		{"whole quoted text over two lines",
+			"q1\t\"bleach\ncures covid\"\nq2\tmicrochips\n", []string{"q1", "q2"}, nil},
+		{"bad lines named, the rest kept",
+			"id\ttext\nq1\tbleach\nno tab here\nq3\tmicrochips\n\tempty id\nq5\t\"unterminated\n",
+			[]string{"q1", "q3"}, []string{"read 2 queries, skipped 3 bad records", "line 3: want id<TAB>text", "line 5: empty query id", "line 6: quoted field is never closed"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			qs := filepath.Join(t.TempDir(), "q.tsv")
+			if err := os.WriteFile(qs, []byte(c.in), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var out, errb bytes.Buffer
+			if code := runMain(context.Background(), []string{"match", "--facts", filepath.Join(dir, "facts.jsonl"),
+				"--queries", qs, "--top", "1"}, &out, &errb); code != 0 {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+			var ids []string
+			for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+				ids = append(ids, strings.Fields(line)[0])
+			}
+			if !slices.Equal(ids, c.ids) {
+				t.Errorf("queries %v, want %v", ids, c.ids)
+			}
+			for _, w := range c.stderr {
+				if !strings.Contains(errb.String(), w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errb.String())
+				}
+			}
+			if c.stderr == nil && errb.Len() > 0 {
+				t.Errorf("unexpected stderr: %s", errb.String())
+			}
+		})
+	}
+}
+
+// eval match warns when qrels lines are skipped.
+func TestEvalMatchBadQrels(t *testing.T) {
+	dir := filepath.Join("testdata", "match")
+	qrels, err := os.ReadFile(filepath.Join(dir, "qrels.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "qrels.txt")
+	if err := os.WriteFile(path, append(qrels, "q9 0 x\nq9 0 x yes\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := runMain(context.Background(), []string{"eval", "match", "--facts", filepath.Join(dir, "facts.jsonl"),
+		"--queries", filepath.Join(dir, "queries.tsv"), "--qrels", path}, &out, &errb)
+	n := strings.Count(strings.TrimSpace(string(qrels)), "\n") + 1
+	for _, w := range []string{fmt.Sprintf("read %d judgements, skipped 2", n), "want 4 fields", `relevance "yes" is not a number`} {
+		if code != 0 || !strings.Contains(errb.String(), w) {
+			t.Errorf("exit %d, stderr lacks %q:\n%s", code, w, errb.String())
+		}
+	}
+}
+
+// FuzzReadQueries: every record is a query, the header or a named bad
+// line; without quotes, records are the non-blank lines.
+func FuzzReadQueries(f *testing.F) {
+	f.Add("\ttweet_content\n1\ttext\n2\t\"Quoted\" start\n")
+	f.Add("1\t\"a\"\"b\"\n2\t\"multi\nline\"\n3\t\"open\n")
+	f.Add("\"\t\"\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		qs, bad, err := readQueries(strings.NewReader(s))
+		if err != nil {
+			t.Fatalf("error on in-memory input: %v", err)
+		}
+		for _, q := range qs {
+			if q.ID == "" {
+				t.Fatalf("empty id accepted from %q", s)
+			}
+		}
+		for _, b := range bad {
+			if b.Line < 1 || b.Reason == "" {
+				t.Fatalf("bad line %+v", b)
+			}
+		}
+		if !strings.Contains(s, `"`) {
+			records := 0
+			header := 0
+			for _, l := range strings.Split(s, "\n") {
+				if l = strings.TrimSuffix(l, "\r"); l == "" {
+					continue
+				}
+				records++
+				if records == 1 {
+					id, _, _ := strings.Cut(l, "\t")
+					if isQueryHeader(strings.TrimSpace(strings.TrimPrefix(id, "\ufeff"))) {
+						header = 1
+					}
+				}
+			}
+			if len(qs)+len(bad)+header != records {
+				t.Fatalf("%q: %d queries + %d bad + %d header != %d records", s, len(qs), len(bad), header, records)
+			}
+		}
+	})
 }
