@@ -28,7 +28,7 @@ func (s *Server) listFacts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	fs, err := s.opts.Store.Facts(r.Context(), clickhouse.FactQuery{Q: q.Get("q"), Verdict: q.Get("verdict"), Lang: q.Get("lang"), Limit: limit, Offset: offset})
+	fs, err := s.searchFacts(r.Context(), clickhouse.FactQuery{Q: q.Get("q"), Verdict: q.Get("verdict"), Lang: q.Get("lang"), Limit: limit, Offset: offset})
 	if err != nil {
 		s.storeError(w, err)
 		return

@@ -601,7 +601,7 @@ func (s *Server) factsPage(w http.ResponseWriter, r *http.Request) {
 	d.Offset, _ = strconv.Atoi(qs.Get("offset"))
 	d.Offset = min(max(d.Offset, 0), 1<<20)
 	const pageSize = 50
-	fs, err := s.opts.Store.Facts(r.Context(), clickhouse.FactQuery{Q: d.Q, Verdict: d.Verdict, Lang: d.Lang, Limit: pageSize, Offset: d.Offset})
+	fs, err := s.searchFacts(r.Context(), clickhouse.FactQuery{Q: d.Q, Verdict: d.Verdict, Lang: d.Lang, Limit: pageSize, Offset: d.Offset})
 	if err != nil {
 		s.pageStoreError(w, r, err)
 		return

@@ -65,6 +65,8 @@ var sampleArgs = func() map[string][]any {
 		"spread_earliest":        append(spread, 5, 5),
 		"facts":                  {"claim", "claim", "claim", "claim", "false", "false", "en", "en", 0, 50},
 		"fact":                   {"f1"},
+		"fact_texts":             {"false", "false", "en", "en"},
+		"facts_by_id":            {[]any{"f1", "f2"}},
 		"sources":                nil,
 		"source_statuses":        nil,
 		"cases":                  {"open", "open", "", "", 0, 50},

@@ -275,6 +275,13 @@ WHERE l_deleted = 0
     AND (? = '' OR l_verdict = ?) AND (? = '' OR l_lang = ?)
 ORDER BY l_updated DESC, id
 LIMIT ?, ?`
+	// Every live fact's searchable text, most recently updated first, for
+	// facts search (web folds and filters it in Go). args: verdict x2, lang x2
+	qFactTexts = `SELECT id, l_claim, l_title, l_summary, l_lang, l_tags, l_ttexts FROM (` + factsLatest + ` GROUP BY id)
+WHERE l_deleted = 0 AND (? = '' OR l_verdict = ?) AND (? = '' OR l_lang = ?)
+ORDER BY l_updated DESC, id`
+	// args: ids
+	qFactsByID = factsColumns + factsLatest + ` WHERE id IN ? GROUP BY id) WHERE l_deleted = 0`
 	// args: id
 	qFact = factsColumns + factsLatest + ` WHERE id = ? GROUP BY id) WHERE l_deleted = 0`
 
@@ -371,6 +378,8 @@ func Queries() map[string]string {
 		"spread_earliest":        qSpreadEarliest,
 		"facts":                  qFacts,
 		"fact":                   qFact,
+		"fact_texts":             qFactTexts,
+		"facts_by_id":            qFactsByID,
 		"sources":                qSources,
 		"source_statuses":        qSourceStatuses,
 		"cases":                  qCases,

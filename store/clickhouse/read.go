@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/trendwatch/trendwatch/schema"
 )
@@ -702,6 +705,58 @@ func (s *Store) Facts(ctx context.Context, q FactQuery) ([]schema.Fact, error) {
 	q.Limit = min(q.Limit, 1000)
 	q.Offset = max(q.Offset, 0)
 	return s.facts(ctx, qFacts, q.Q, q.Q, q.Q, q.Q, q.Verdict, q.Verdict, q.Lang, q.Lang, q.Offset, q.Limit)
+}
+
+// FactText is a live fact's searchable text.
+type FactText struct {
+	ID, Claim, Title, Summary, Lang string
+	Tags, Translations          []string
+}
+
+// FactTexts lists the searchable text of every live fact with the verdict
+// and language given ("" for any), most recently updated first. Facts
+// search folds and filters it in Go (analyze/text's folding, which SQL
+// on 18.16 cannot do); at 15k facts that is one aggregation, as a page of
+// Facts costs, plus a few MB.
+func (s *Store) FactTexts(ctx context.Context, verdict, lang string) ([]FactText, error) {
+	rows, err := s.conn.Query(ctx, qFactTexts, verdict, verdict, lang, lang)
+	if err != nil {
+		return nil, fmt.Errorf("cannot query facts: %w", err)
+	}
+	defer rows.Close()
+	var out []FactText
+	for rows.Next() {
+		var f FactText
+		if err := rows.Scan(&f.ID, &f.Claim, &f.Title, &f.Summary, &f.Lang, &f.Tags, &f.Translations); err != nil {
+			return nil, fmt.Errorf("cannot read facts: %w", err)
+		}
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read facts: %w", err)
+	}
+	return out, nil
+}
+
+// FactsByID returns the live facts among ids, in the order of ids.
+func (s *Store) FactsByID(ctx context.Context, ids []string) ([]schema.Fact, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	set := make([]any, len(ids))
+	for i, id := range ids {
+		set[i] = id
+	}
+	fs, err := s.facts(ctx, qFactsByID, ch.GroupSet{Value: set})
+	if err != nil {
+		return nil, err
+	}
+	pos := make(map[string]int, len(ids))
+	for i, id := range ids {
+		pos[id] = i
+	}
+	slices.SortFunc(fs, func(a, b schema.Fact) int { return pos[a.ID] - pos[b.ID] })
+	return fs, nil
 }
 
 // Fact returns the latest version of one fact, or ErrNotFound when it does

@@ -1,0 +1,133 @@
+package web
+
+import (
+	"context"
+	"strings"
+	"unicode"
+
+	"github.com/trendwatch/trendwatch/analyze/claims"
+	"github.com/trendwatch/trendwatch/analyze/text"
+	"github.com/trendwatch/trendwatch/schema"
+	"github.com/trendwatch/trendwatch/store/clickhouse"
+)
+
+// Facts search (GET /api/v1/facts?q= and the Facts page) forgives: case
+// and diacritics are folded (analyze/text's AppendLowerFold, so "nuoc
+// chanh" finds "Nước chanh" and đ finds d), and a query of several words
+// finds the facts that contain every word, in any order or place (the
+// rule of searchMatch). The matches are ranked by the claims matcher's
+// own scoring of the query against each fact's claim and title — the
+// BM25F first stage and the re-ranker the analyzers use — then by recency.
+//
+// How: the store lists every live fact's text (one aggregation, as a page
+// of the facts list already costs), Go folds and filters it, and a small
+// claims.Index is built over the matches for the request. SQL on 18.16
+// cannot fold diacritics, and a folded column would need a backfill of
+// every stored fact; the analyzers' index is in other processes. Building
+// an index costs tens of µs a fact, so only the newest maxRanked matches
+// are ranked (a query that broad is browsing, and its tail stays in
+// recency order); with ~15k facts a search costs about what a plain page
+// of the list does.
+
+// maxRanked caps the matches ranked by the matcher per search.
+const maxRanked = 300
+
+// searchWords folds q into the words a fact must all contain: case and
+// diacritics folded, split at anything that is not a letter or digit.
+func searchWords(q string) []string {
+	return strings.FieldsFunc(string(text.AppendLowerFold(nil, q)), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r)
+	})
+}
+
+// searchMatch reports whether a fact's folded text contains every word.
+// Words match inside longer words ("palin" finds "Palin's"), as the
+// former substring search did.
+func searchMatch(folded string, words []string) bool {
+	for _, w := range words {
+		if !strings.Contains(folded, w) {
+			return false
+		}
+	}
+	return len(words) > 0
+}
+
+// foldFact appends the folded text of every searched field of f to buf.
+func foldFact(buf []byte, f *clickhouse.FactText) []byte {
+	buf = text.AppendLowerFold(buf, f.Claim)
+	buf = append(buf, '\n')
+	buf = text.AppendLowerFold(buf, f.Title)
+	buf = append(buf, '\n')
+	buf = text.AppendLowerFold(buf, f.Summary)
+	for _, s := range f.Tags {
+		buf = text.AppendLowerFold(append(buf, '\n'), s)
+	}
+	for _, s := range f.Translations {
+		buf = text.AppendLowerFold(append(buf, '\n'), s)
+	}
+	return buf
+}
+
+// filterFacts returns the facts containing every word of q, in the
+// store's order (newest first).
+func filterFacts(q string, fs []clickhouse.FactText) []clickhouse.FactText {
+	words := searchWords(q)
+	if len(words) == 0 {
+		return nil
+	}
+	var out []clickhouse.FactText
+	var buf []byte
+	for i := range fs {
+		buf = foldFact(buf[:0], &fs[i])
+		if searchMatch(string(buf), words) {
+			out = append(out, fs[i])
+		}
+	}
+	return out
+}
+
+// rankFacts returns the ids of cands (newest first) ranked by the claims
+// matcher's score for q; the first maxRanked are scored, the rest and
+// those the matcher does not retrieve follow in recency order.
+func rankFacts(q string, cands []clickhouse.FactText) []string {
+	n := min(len(cands), maxRanked)
+	// No known appearances: search is about the facts' own text, and
+	// each would cost an analysis.
+	ix := claims.NewIndex(claims.Options{Known: &claims.Known{}, Candidates: n})
+	for _, c := range cands[:n] {
+		ix.Upsert(schema.Fact{ID: c.ID, Claim: c.Claim, Title: c.Title, Lang: c.Lang})
+	}
+	ids := make([]string, 0, len(cands))
+	seen := make(map[string]bool, n)
+	for _, r := range ix.Match(q, "", n) {
+		ids = append(ids, r.FactID)
+		seen[r.FactID] = true
+	}
+	for _, c := range cands {
+		if !seen[c.ID] {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids
+}
+
+// searchFacts answers a facts query: with words in q.Q, the matching facts
+// ranked as above, a page of q.Limit from q.Offset; without, the store's
+// list by recency.
+func (s *Server) searchFacts(ctx context.Context, q clickhouse.FactQuery) ([]schema.Fact, error) {
+	if len(searchWords(q.Q)) == 0 {
+		q.Q = ""
+		return s.opts.Store.Facts(ctx, q)
+	}
+	all, err := s.opts.Store.FactTexts(ctx, q.Verdict, q.Lang)
+	if err != nil {
+		return nil, err
+	}
+	ids := rankFacts(q.Q, filterFacts(q.Q, all))
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	lo := min(max(q.Offset, 0), len(ids))
+	hi := min(lo+q.Limit, len(ids))
+	return s.opts.Store.FactsByID(ctx, ids[lo:hi])
+}
