@@ -710,7 +710,7 @@ func (s *Store) Facts(ctx context.Context, q FactQuery) ([]schema.Fact, error) {
 // FactText is a live fact's searchable text.
 type FactText struct {
 	ID, Claim, Title, Summary, Lang string
-	Tags, Translations          []string
+	Tags, Translations              []string
 }
 
 // FactTexts lists the searchable text of every live fact with the verdict
