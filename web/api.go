@@ -412,11 +412,32 @@ func nonNilInts(s []int) []int {
 	return s
 }
 
-func nonNilFacts(s []schema.Fact) []schema.Fact {
-	if s == nil {
-		return []schema.Fact{}
+// nonNilFacts returns facts as the API answers them (factOut), [] for none.
+func nonNilFacts(s []schema.Fact) []factOut {
+	out := make([]factOut, len(s))
+	for i := range s {
+		out[i] = toFactOut(s[i])
 	}
-	return s
+	return out
+}
+
+// factOut is a fact as the API answers it: a date that is not known is
+// left out, never shown as 0001-01-01.
+type factOut struct {
+	schema.Fact
+	Date    *time.Time `json:"date,omitempty"`
+	Updated *time.Time `json:"updated,omitempty"`
+}
+
+func toFactOut(f schema.Fact) factOut {
+	out := factOut{Fact: f}
+	if !f.Date.IsZero() {
+		out.Date = &f.Date
+	}
+	if !f.Updated.IsZero() {
+		out.Updated = &f.Updated
+	}
+	return out
 }
 
 func (s *Server) storeError(w http.ResponseWriter, err error) {

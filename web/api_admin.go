@@ -195,6 +195,10 @@ type invalidFactError struct{ err error }
 
 func (e invalidFactError) Error() string { return e.err.Error() }
 
+// Unwrap lets a body cut at its size limit (http.MaxBytesError) be told
+// apart from a bad file.
+func (e invalidFactError) Unwrap() error { return e.err }
+
 // saveFacts normalises and publishes facts; the first invalid one refuses
 // the whole call.
 func (s *Server) saveFacts(r *http.Request, fs []schema.Fact) error {
@@ -239,12 +243,16 @@ func (s *Server) importFacts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "fact writes are not configured on this server")
 		return
 	}
+	if r.ContentLength > maxBody {
+		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", "the file is larger than %d bytes; split it and import the parts", maxBody)
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	n, recErrs, err := s.importFrom(r, r.Body, r.URL.Query().Get("name"), r.URL.Query().Get("format"))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "too_large", "the file exceeds %d bytes", maxBody)
+			writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", "the file is larger than %d bytes; split it and import the parts", maxBody)
 			return
 		}
 		s.factError(w, err)

@@ -45,7 +45,7 @@ func nextOffset(offset, limit, n int) any {
 
 func (s *Server) getFact(w http.ResponseWriter, r *http.Request) {
 	if f, ok := s.pathFact(w, r); ok {
-		writeJSON(w, http.StatusOK, f)
+		writeJSON(w, http.StatusOK, toFactOut(f))
 	}
 }
 

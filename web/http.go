@@ -135,7 +135,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool
 	if err := dec.Decode(v); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "too_large", "request body exceeds %d bytes", limit)
+			writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", "request body larger than %d bytes", limit)
 			return false
 		}
 		writeError(w, http.StatusBadRequest, "bad_json", "cannot decode request body: %v", err)

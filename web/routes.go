@@ -244,7 +244,7 @@ func (s *Server) openAPIDoc() map[string]any {
 }
 
 // errorCodes are the stable values of error.code.
-var errorCodes = []string{"bad_parameter", "bad_json", "too_large", "invalid_fact", "invalid_appearance", "invalid_source", "invalid_user", "not_found",
+var errorCodes = []string{"bad_parameter", "bad_json", "body_too_large", "invalid_fact", "invalid_appearance", "invalid_source", "invalid_user", "not_found",
 	"unauthorized", "forbidden", "csrf", "unavailable", "bus_unavailable", "store_unavailable", "not_ready", "internal"}
 
 func opID(rt route) string {
