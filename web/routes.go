@@ -61,7 +61,7 @@ func (s *Server) apiRoutes() []route {
 			params: []param{pWindow, pFrom, pTo, q("kind", "string", "flag kind, e.g. emerging, burst"), q("topic", "string", "one topic key"),
 				q("limit", "integer", "at most this many flags (default 100, at most 1000)")}, resp: "Flags"},
 		{method: "GET", path: "/api/v1/facts", need: permRead, handler: s.listFacts, summary: "Search facts",
-			params: []param{q("q", "string", "text in claim, title or summary"), q("verdict", "string", "verdict"), q("lang", "string", "language"), pLimit, pOffset}, resp: "Facts"},
+			params: []param{q("q", "string", "words in claim, title, summary, tags or translations, in any order; case and diacritics ignored; results ranked by the claim matcher"), q("verdict", "string", "verdict"), q("lang", "string", "language"), pLimit, pOffset}, resp: "Facts"},
 		{method: "GET", path: "/api/v1/facts/{id}", need: permRead, handler: s.getFact, summary: "One fact", params: []param{pID}, resp: "Fact"},
 		{method: "POST", path: "/api/v1/facts", need: permFacts, handler: s.postFacts, summary: "Create or replace facts (one or an array)", body: "Fact", resp: "Accepted", status: 202},
 		{method: "PUT", path: "/api/v1/facts/{id}", need: permFacts, handler: s.putFact, summary: "Edit a fact", params: []param{pID}, body: "Fact", resp: "Accepted", status: 202},

@@ -9,8 +9,11 @@
 // shares Normalize so a fact posted by hand obeys the same rules as one
 // imported from a file.
 //
-// Libraries: encoding/csv (RFC 4180 quoting, which the CheckThat! 2020 file
-// uses with "" escapes), encoding/json streaming (json.Decoder) so a large
+// Libraries: internal/delimited for CSV/TSV (RFC 4180 quoting, which the
+// CheckThat! 2020 file uses with "" escapes, applied only to a wholly
+// quoted field: encoding/csv either rejects a claim that begins with a
+// quotation or, with LazyQuotes, lets it swallow the rows after it),
+// encoding/csv to write, encoding/json streaming (json.Decoder) so a large
 // array is decoded one record at a time, and golang.org/x/net/html's
 // tokenizer to pull <script type="application/ld+json"> out of a page
 // without a full DOM. A bad record is reported as a RecordError and the

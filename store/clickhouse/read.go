@@ -689,7 +689,7 @@ func (s *Store) samples(ctx context.Context, query string, args ...any) ([]schem
 
 // FactQuery filters Facts.
 type FactQuery struct {
-	Q       string // case-insensitive substring of claim, title or summary
+	Q       string // case-insensitive substring of claim, title or summary (web's facts search folds diacritics over FactTexts instead)
 	Verdict string
 	Lang    string
 	Limit   int // default 50, at most 1000
