@@ -7,8 +7,8 @@ import (
 	"github.com/trendwatch/trendwatch/internal/testdata"
 )
 
-// TestSharedCheckThat loads the two research sets with exact counts: every
-// record of both files is a usable fact.
+// TestSharedCheckThat loads the research sets with exact counts: every
+// record of every file is a usable fact.
 func TestSharedCheckThat(t *testing.T) {
 	dir := testdata.SharedDir(t)
 	for _, tc := range []struct {
@@ -17,8 +17,12 @@ func TestSharedCheckThat(t *testing.T) {
 	}{
 		{"checkthat2020/verified_claims.docs.tsv", FormatCheckThat2020, 10375},
 		{"checkthat2022/vclaims.jsonl", FormatCheckThat2022, 14231},
+		// vclaim_id<TAB>vclaim<TAB>title headlines, read as CheckThat! 2020.
+		{"vi-news/outlet-bench/thanhnien/facts.tsv", FormatCheckThat2020, 293},
+		{"vi-news/outlet-bench/tuoitre/facts.tsv", FormatCheckThat2020, 282},
+		{"vi-news/outlet-bench/vnexpress/facts.tsv", FormatCheckThat2020, 439},
 	} {
-		t.Run(tc.format, func(t *testing.T) {
+		t.Run(tc.path, func(t *testing.T) {
 			for _, format := range []string{"", tc.format} {
 				fs, errs, err := Load(filepath.Join(dir, tc.path), format)
 				if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/trendwatch/trendwatch/analyze/claims"
+	"github.com/trendwatch/trendwatch/internal/testdata"
 )
 
 func TestMatchCommandGolden(t *testing.T) {
@@ -237,4 +239,53 @@ func FuzzReadQueries(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Every shared queries and qrels file reads whole: exact counts (the
+// non-blank lines less a header), no bad line.
+func TestSharedQueryFiles(t *testing.T) {
+	dir := testdata.SharedDir(t)
+	for _, c := range []struct {
+		path string
+		want int
+	}{
+		{"checkthat2020/dev/tweets.queries.tsv", 197},
+		{"checkthat2020/train/tweets.queries.tsv", 800},
+		{"checkthat2022/devtest.queries.tsv", 202},
+		{"checkthat2022/train-dev.queries.tsv", 1196},
+		{"vi-news/outlet-bench/thanhnien/queries.tsv", 155},
+		{"vi-news/outlet-bench/tuoitre/queries.tsv", 143},
+		{"vi-news/outlet-bench/vnexpress/queries.tsv", 241},
+		{"checkthat2020/dev/tweet-vclaim-pairs.qrels", 198},
+		{"checkthat2020/train/tweet-vclaim-pairs.qrels", 801},
+		{"checkthat2022/devtest.qrels.tsv", 202},
+		{"checkthat2022/train.qrels.tsv", 995},
+		{"vi-news/outlet-bench/thanhnien/qrels.tsv", 155},
+		{"vi-news/outlet-bench/tuoitre/qrels.tsv", 143},
+		{"vi-news/outlet-bench/vnexpress/qrels.tsv", 241},
+	} {
+		f, err := os.Open(filepath.Join(dir, c.path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		var bad []lineError
+		if strings.Contains(c.path, "qrels") {
+			_, n, bad, err = readQrels(f)
+		} else {
+			var qs []claims.Query
+			qs, bad, err = readQueries(f)
+			n = len(qs)
+			// The same queries, text for text, as encoding/csv reads these
+			// files (none has a quote that is not a whole quoted field).
+			f.Seek(0, io.SeekStart)
+			if old, oerr := claims.ReadQueries(f); oerr != nil || !slices.Equal(old, qs) {
+				t.Errorf("%s: differs from claims.ReadQueries (%v)", c.path, oerr)
+			}
+		}
+		f.Close()
+		if err != nil || n != c.want || len(bad) > 0 {
+			t.Errorf("%s: %d records, want %d; bad %v; %v", c.path, n, c.want, bad, err)
+		}
+	}
 }
