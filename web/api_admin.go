@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -137,11 +136,7 @@ func (s *Server) putFact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var f schema.Fact
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_json", "cannot decode fact: %v", err)
+	if !decodeJSON(w, r, 1<<20, &f) {
 		return
 	}
 	f.ID = r.PathValue("id")
@@ -164,11 +159,7 @@ func (s *Server) appendAppearance(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Text string `json:"text"`
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_json", "cannot decode appearance: %v", err)
+	if !decodeJSON(w, r, 1<<20, &body) {
 		return
 	}
 	text := strings.TrimSpace(body.Text)

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -86,7 +88,7 @@ func (s *Server) postFacts(w http.ResponseWriter, r *http.Request) {
 		facts = []schema.Fact{f}
 	}
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad_json", "cannot decode fact: %v", err)
+		writeError(w, http.StatusBadRequest, "bad_json", "cannot decode fact: %s", plainJSONError(err))
 		return
 	}
 	type itemError struct {
@@ -133,6 +135,44 @@ func (s *Server) postFacts(w http.ResponseWriter, r *http.Request) {
 		errs = []itemError{}
 	}
 	writeJSON(w, status, map[string]any{"accepted": len(good), "ids": ids, "errors": errs})
+}
+
+// plainJSONError says what is wrong with a request body in the words of
+// the JSON, not of Go: encoding/json names Go types ("Go struct field
+// Fact.claim of type string") and time layouts ("2006-01-02T15:04:05Z07:00").
+func plainJSONError(err error) string {
+	var (
+		te *json.UnmarshalTypeError
+		se *json.SyntaxError
+		pe *time.ParseError
+	)
+	switch {
+	case errors.As(err, &te):
+		want := "a value of another type"
+		switch te.Type.Kind() {
+		case reflect.String:
+			want = "a string"
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+			want = "a number"
+		case reflect.Bool:
+			want = "true or false"
+		case reflect.Slice, reflect.Array:
+			want = "an array"
+		case reflect.Struct, reflect.Map:
+			want = "an object"
+		}
+		if te.Field == "" {
+			return fmt.Sprintf("the body must be %s, not %s", want, te.Value)
+		}
+		return fmt.Sprintf("field %q must be %s, not %s", te.Field, want, te.Value)
+	case errors.As(err, &se):
+		return fmt.Sprintf("invalid JSON at byte %d: %s", se.Offset, strings.TrimPrefix(se.Error(), "json: "))
+	case errors.As(err, &pe):
+		return fmt.Sprintf("time %q is not an RFC 3339 time such as 2024-05-01T09:30:00Z", pe.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return "the body is empty or cut short"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
 func strictUnmarshal(b []byte, v any) error {

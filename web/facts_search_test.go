@@ -152,6 +152,21 @@ func TestFactsValidationAPI(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), `verdict \"banana\" is not one of false, misleading, mixed, true, unproven, other`) {
 		t.Errorf("banana: %d %s", resp.StatusCode, b)
 	}
+	// Decoding errors in the words of the JSON, not of Go.
+	for _, c := range []struct{ method, path, body, want string }{
+		{"POST", "/api/v1/facts", `{"claim":5}`, `field \"claim\" must be a string, not number`},
+		{"POST", "/api/v1/facts", `[{"claim":"x","date":"yesterday"}]`, `time \"yesterday\" is not an RFC 3339 time`},
+		{"POST", "/api/v1/facts", `{"claim":"x","colour":"red"}`, `unknown field \"colour\"`},
+		{"PUT", "/api/v1/facts/x", `{"claim":"x","tags":"a"}`, `field \"tags\" must be an array, not string`},
+		{"POST", "/api/v1/facts", `{"claim":`, `cut short`},
+	} {
+		resp := fx.do(t, c.method, c.path, tok, strings.NewReader(c.body))
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), c.want) ||
+			strings.Contains(string(b), "Go ") || strings.Contains(string(b), "schema.") || strings.Contains(string(b), "2006") {
+			t.Errorf("%s %s: %d %s, want 400 saying %s", c.method, c.body, resp.StatusCode, b, c.want)
+		}
+	}
 	resp = fx.do(t, "POST", "/api/v1/facts", tok, strings.NewReader(`{"id":"nodate","claim":"a claim without a date","rating":"Satire"}`))
 	if resp.StatusCode != http.StatusAccepted {
 		b, _ := io.ReadAll(resp.Body)

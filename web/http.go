@@ -138,7 +138,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool
 			writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", "request body larger than %d bytes", limit)
 			return false
 		}
-		writeError(w, http.StatusBadRequest, "bad_json", "cannot decode request body: %v", err)
+		writeError(w, http.StatusBadRequest, "bad_json", "cannot decode request body: %s", plainJSONError(err))
 		return false
 	}
 	return true
