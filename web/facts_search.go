@@ -2,8 +2,10 @@ package web
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/trendwatch/trendwatch/analyze/claims"
 	"github.com/trendwatch/trendwatch/analyze/text"
@@ -14,8 +16,8 @@ import (
 // Facts search (GET /api/v1/facts?q= and the Facts page) forgives: case
 // and diacritics are folded (analyze/text's AppendLowerFold, so "nuoc
 // chanh" finds "Nước chanh" and đ finds d), and a query of several words
-// finds the facts that contain every word, in any order or place (the
-// rule of searchMatch). The matches are ranked by the claims matcher's
+// finds the facts that contain every word, in any order or place, each
+// as a word or the start of one (the rule of searchMatch). The matches are ranked by the claims matcher's
 // own scoring of the query against each fact's claim and title — the
 // BM25F first stage and the re-ranker the analyzers use — then by recency.
 //
@@ -23,11 +25,13 @@ import (
 // of the facts list already costs), Go folds and filters it, and a small
 // claims.Index is built over the matches for the request. SQL on 18.16
 // cannot fold diacritics, and a folded column would need a backfill of
-// every stored fact; the analyzers' index is in other processes. Building
-// an index costs tens of µs a fact, so only the newest maxRanked matches
-// are ranked (a query that broad is browsing, and its tail stays in
-// recency order); with ~15k facts a search costs about what a plain page
-// of the list does.
+// every stored fact; the analyzers' index is in other processes. Indexing
+// a fact's claim and title costs about 0.1-0.3 ms, so only maxRanked
+// matches are ranked by the matcher: those with most query words in their
+// claim or title, newest first (a query with more matches than that is
+// browsing; its tail keeps that order). With 14k CheckThat! facts a search
+// costs 0.1-0.5 s on a loaded two-core machine, about what a plain page of
+// the list costs there.
 
 // maxRanked caps the matches ranked by the matcher per search.
 const maxRanked = 300
@@ -35,28 +39,47 @@ const maxRanked = 300
 // searchWords folds q into the words a fact must all contain: case and
 // diacritics folded, split at anything that is not a letter or digit.
 func searchWords(q string) []string {
-	return strings.FieldsFunc(string(text.AppendLowerFold(nil, q)), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsNumber(r)
-	})
+	return strings.FieldsFunc(string(text.AppendLowerFold(nil, q)), func(r rune) bool { return !isWordRune(r) })
 }
 
-// searchMatch reports whether a fact's folded text contains every word.
-// Words match inside longer words ("palin" finds "Palin's"), as the
-// former substring search did.
+// searchMatch reports whether a fact's folded text has, for every query
+// word, a word that begins with it: "palin" finds "Palin's", "vaccin"
+// finds "vaccines", but "hai" does not find "thái" (a Vietnamese syllable
+// inside another would make most short queries match everything).
 func searchMatch(folded string, words []string) bool {
 	for _, w := range words {
-		if !strings.Contains(folded, w) {
+		if !hasWordPrefix(folded, w) {
 			return false
 		}
 	}
 	return len(words) > 0
 }
 
-// foldFact appends the folded text of every searched field of f to buf.
-func foldFact(buf []byte, f *clickhouse.FactText) []byte {
+// hasWordPrefix reports whether w occurs in s at the start of a word.
+func hasWordPrefix(s, w string) bool {
+	for off := 0; ; {
+		i := strings.Index(s[off:], w)
+		if i < 0 {
+			return false
+		}
+		i += off
+		if r, _ := utf8.DecodeLastRuneInString(s[:i]); i == 0 || !isWordRune(r) {
+			return true
+		}
+		_, n := utf8.DecodeRuneInString(s[i:])
+		off = i + n
+	}
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }
+
+// foldFact appends the folded text of every searched field of f to buf;
+// head is where the claim and title end (the fields the matcher ranks on).
+func foldFact(buf []byte, f *clickhouse.FactText) (folded []byte, head int) {
 	buf = text.AppendLowerFold(buf, f.Claim)
 	buf = append(buf, '\n')
 	buf = text.AppendLowerFold(buf, f.Title)
+	head = len(buf)
 	buf = append(buf, '\n')
 	buf = text.AppendLowerFold(buf, f.Summary)
 	for _, s := range f.Tags {
@@ -65,30 +88,51 @@ func foldFact(buf []byte, f *clickhouse.FactText) []byte {
 	for _, s := range f.Translations {
 		buf = text.AppendLowerFold(append(buf, '\n'), s)
 	}
-	return buf
+	return buf, head
 }
 
-// filterFacts returns the facts containing every word of q, in the
-// store's order (newest first).
+// filterFacts returns the facts containing every word of q: first those
+// with more of the words in their claim or title, then by the store's
+// order (newest first).
 func filterFacts(q string, fs []clickhouse.FactText) []clickhouse.FactText {
 	words := searchWords(q)
 	if len(words) == 0 {
 		return nil
 	}
-	var out []clickhouse.FactText
-	var buf []byte
+	var (
+		out  []clickhouse.FactText
+		head []int
+		buf  []byte
+	)
 	for i := range fs {
-		buf = foldFact(buf[:0], &fs[i])
+		var h int
+		buf, h = foldFact(buf[:0], &fs[i])
 		if searchMatch(string(buf), words) {
+			n := 0
+			for _, w := range words {
+				if hasWordPrefix(string(buf[:h]), w) {
+					n++
+				}
+			}
 			out = append(out, fs[i])
+			head = append(head, n)
 		}
 	}
-	return out
+	order := make([]int, len(out))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return head[b] - head[a] })
+	sorted := make([]clickhouse.FactText, len(out))
+	for i, j := range order {
+		sorted[i] = out[j]
+	}
+	return sorted
 }
 
-// rankFacts returns the ids of cands (newest first) ranked by the claims
-// matcher's score for q; the first maxRanked are scored, the rest and
-// those the matcher does not retrieve follow in recency order.
+// rankFacts returns the ids of cands (in filterFacts' order) ranked by the
+// claims matcher's score for q; the first maxRanked are scored, the rest
+// and those the matcher does not retrieve follow in their given order.
 func rankFacts(q string, cands []clickhouse.FactText) []string {
 	n := min(len(cands), maxRanked)
 	// No known appearances: search is about the facts' own text, and

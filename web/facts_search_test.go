@@ -26,6 +26,9 @@ func TestFactsSearchMatchRule(t *testing.T) {
 		{ID: "tag", Claim: "Một tin đồn", Tags: []string{"Hà Nội"}},
 		{ID: "tr", Claim: "Une rumeur", Translations: []string{"Tin đồn về nước mắm"}},
 		{ID: "nfd", Claim: "Nu\u031bo\u031b\u0301c chanh (decomposed)"},
+		{ID: "hp", Claim: "Hải Phòng làm phố đi bộ"},
+		{ID: "thai", Claim: "Đừng chỉ hạ nhiệt căn phòng, hãy hạ nhiệt cả trạng thái"},
+		{ID: "vax", Claim: "COVID-19 vaccines are for sale on the dark web", Lang: "en"},
 	}
 	for _, c := range []struct {
 		q    string
@@ -43,6 +46,12 @@ func TestFactsSearchMatchRule(t *testing.T) {
 		{"endorsement", []string{"pe", "en"}},
 		{"ha noi", []string{"tag"}},
 		{"nuoc mam", []string{"tr"}},
+		{"hai phong", []string{"hp"}}, // not "trạng thái … phòng": a word inside another is no match
+		{"Hải Phòng", []string{"hp"}},
+		{"covid vaccine", []string{"vax"}},
+		{"vaccin", []string{"pv", "vax"}}, // the start of a word matches: vaccinations, vaccines
+		{"alin", nil},
+		{"palin's", []string{"pe", "pv"}},
 		{"palin chanh", nil},
 		{"  ", nil},
 	} {
@@ -68,6 +77,16 @@ func TestFactsSearchRanking(t *testing.T) {
 	got := rankFacts("Palin endorsement", cands)
 	if len(got) != 3 || got[0] != "old" {
 		t.Errorf("ranked %v, want old first", got)
+	}
+	// Before the matcher (which ranks at most maxRanked), matches with the
+	// words in their claim or title come before newer ones with them only
+	// in the summary.
+	var order []string
+	for _, f := range filterFacts("palin", cands) {
+		order = append(order, f.ID)
+	}
+	if !slices.Equal(order, []string{"mid", "old", "new"}) {
+		t.Errorf("filter order %v, want [mid old new]", order)
 	}
 }
 
