@@ -289,3 +289,23 @@ func TestSharedQueryFiles(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReadQrels: every non-blank line is a judgement or a named bad line.
+func FuzzReadQrels(f *testing.F) {
+	f.Add("q1 0 f1 1\nq2\t0\tf2\t0\n\nq3 0 f3 yes\nq4 0\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		_, n, bad, err := readQrels(strings.NewReader(s))
+		if err != nil {
+			return // a line past the size cap: named by the error
+		}
+		lines := 0
+		for _, l := range strings.Split(s, "\n") {
+			if len(strings.Fields(l)) > 0 {
+				lines++
+			}
+		}
+		if n+len(bad) != lines {
+			t.Fatalf("%q: %d judgements + %d bad != %d lines", s, n, len(bad), lines)
+		}
+	})
+}
