@@ -323,11 +323,34 @@ func TestFactsLatestWinsAndDelete(t *testing.T) {
 		t.Errorf("Fact(deleted) err = %v, want ErrNotFound", err)
 	}
 	q(FactQuery{}, "f2")
+	// Search reads: the live facts' texts, newest first, and facts by id
+	// in the order asked, deleted ones left out.
+	texts, err := s.FactTexts(ctx, "", "")
+	if err != nil || len(texts) != 1 || texts[0].ID != "f2" || texts[0].Claim != f2.Claim {
+		t.Errorf("FactTexts = %+v, %v", texts, err)
+	}
+	if err := s.WriteFacts(ctx, []schema.Fact{{ID: "f3", Claim: "c3", Lang: "fr", Verdict: schema.VerdictFalse, Tags: []string{"t"}, Translations: map[string]string{"en": "tr"}, Updated: t0.Add(3 * time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+	texts, err = s.FactTexts(ctx, "", "")
+	if err != nil || len(texts) != 2 || texts[0].ID != "f3" || !slices.Equal(texts[0].Tags, []string{"t"}) || !slices.Equal(texts[0].Translations, []string{"tr"}) {
+		t.Errorf("FactTexts = %+v, %v", texts, err)
+	}
+	if texts, err = s.FactTexts(ctx, schema.VerdictMisleading, "vi"); err != nil || len(texts) != 1 || texts[0].ID != "f2" {
+		t.Errorf("FactTexts(misleading, vi) = %+v, %v", texts, err)
+	}
+	byID, err := s.FactsByID(ctx, []string{"f2", "f1", "f3"})
+	if err != nil || len(byID) != 2 || byID[0].ID != "f2" || byID[1].ID != "f3" {
+		t.Errorf("FactsByID = %+v, %v", byID, err)
+	}
 	// Re-adding after a delete revives the fact.
 	if err := s.WriteFacts(ctx, []schema.Fact{f1}); err != nil {
 		t.Fatal(err)
 	}
 	q(FactQuery{Q: "causes x"}, "f1")
+	if byID, err = s.FactsByID(ctx, []string{"f3", "f1"}); err != nil || len(byID) != 2 || byID[0].ID != "f3" || byID[1].ID != "f1" {
+		t.Errorf("FactsByID after revival = %+v, %v", byID, err)
+	}
 	if err := s.WriteFacts(ctx, []schema.Fact{{ID: "bad"}}); err == nil {
 		t.Error("invalid fact accepted")
 	}
