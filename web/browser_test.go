@@ -154,6 +154,11 @@ func TestBrowser(t *testing.T) {
 	if facts := text("#facts"); !strings.Contains(facts, claim) {
 		t.Errorf("new fact missing from the list:\n%s", facts)
 	}
+	// The list's search ignores case, diacritics and word order.
+	do("search facts", chromedp.Navigate(base+"/facts?q=cum+NUOC+chanh"), vis("#facts"), shot("07-facts-search.png"))
+	if facts := text("#facts"); !strings.Contains(facts, claim) {
+		t.Errorf("q=cum NUOC chanh does not find %q:\n%s", claim, facts)
+	}
 
 	// 6. A <script> payload in a crawled title renders as text.
 	do("xss", chromedp.Navigate(base+"/topics/%23xsstest"), vis("#samples"), shot("08-script-as-text.png"))
