@@ -241,22 +241,24 @@ func (r *Reader) quoted(i int) (val string, next int, ok bool) {
 // unquoted reads a literal field from i to the separator or the end of
 // the line; a trailing '\r' of a CRLF line is not part of it.
 func (r *Reader) unquoted(i int) (string, int) {
-	j := i
-	for {
-		c, ok := r.at(j)
-		if !ok || c == r.sep || c == '\n' {
-			break
-		}
-		j++
+	if _, ok := r.at(i); !ok {
+		return "", i
+	}
+	// fill appends whole lines, so the rest of this line is buffered.
+	rest := r.buf[r.off+i:]
+	if nl := bytes.IndexByte(rest, '\n'); nl >= 0 {
+		rest = rest[:nl]
+	}
+	j := len(rest)
+	if k := bytes.IndexByte(rest, r.sep); k >= 0 {
+		j = k
 	}
 	end := j
-	if end > i && r.buf[r.off+end-1] == '\r' {
-		if c, ok := r.at(j); !ok || c == '\n' {
-			end--
-			j = end
-		}
+	if j == len(rest) && end > 0 && rest[end-1] == '\r' {
+		end--
+		j = end
 	}
-	return string(r.buf[r.off+i : r.off+end]), j
+	return string(rest[:end]), i + j
 }
 
 // skipLine consumes the current physical line.
