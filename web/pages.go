@@ -177,6 +177,8 @@ func (s *Server) pageRoutes() []route {
 		{method: "POST", path: "/facts", need: permFacts, handler: s.factPost},
 		{method: "POST", path: "/facts/import", need: permFacts, handler: s.factImportPost},
 		{method: "GET", path: "/sources", need: permAdmin, handler: s.sourcesPage},
+		{method: "POST", path: "/sources", need: permAdmin, handler: s.sourcePost},
+		{method: "POST", path: "/sources/{id}/{action}", need: permAdmin, handler: s.sourceActionPost},
 		{method: "GET", path: "/settings", need: permAdmin, handler: s.settingsPage},
 		{method: "POST", path: "/settings/users", need: permAdmin, handler: s.userPost},
 		{method: "POST", path: "/settings/tokens", need: permAdmin, handler: s.tokenPost},
@@ -739,56 +741,6 @@ func (s *Server) factImportPost(w http.ResponseWriter, r *http.Request) {
 }
 
 // ---- sources ----
-
-type sourceRow struct {
-	schema.Source
-	Status *schema.SourceStatus
-	Health string // failing, healthy, unknown
-}
-
-func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request) {
-	v := s.newView(w, r, "sources")
-	v.Title = v.T("nav.sources")
-	srcs, err := s.opts.Store.Sources(r.Context())
-	if err != nil {
-		s.pageStoreError(w, r, err)
-		return
-	}
-	sts, err := s.opts.Store.SourceStatuses(r.Context())
-	if err != nil {
-		s.pageStoreError(w, r, err)
-		return
-	}
-	byID := map[string]schema.SourceStatus{}
-	for _, st := range sts {
-		byID[st.SourceID] = st
-	}
-	rows := make([]sourceRow, 0, len(srcs))
-	for _, src := range srcs {
-		row := sourceRow{Source: src, Health: "unknown"}
-		if st, ok := byID[src.ID]; ok {
-			row.Status = &st
-			row.Health = "healthy"
-			if st.Failures > 0 {
-				row.Health = "failing"
-			}
-		}
-		rows = append(rows, row)
-	}
-	rank := map[string]int{"failing": 0, "unknown": 1, "healthy": 2}
-	sort.SliceStable(rows, func(i, j int) bool {
-		a, b := rows[i], rows[j]
-		if rank[a.Health] != rank[b.Health] {
-			return rank[a.Health] < rank[b.Health]
-		}
-		if a.Status != nil && b.Status != nil && a.Status.Failures != b.Status.Failures {
-			return a.Status.Failures > b.Status.Failures
-		}
-		return a.ID < b.ID
-	})
-	v.Data = rows
-	s.render(w, http.StatusOK, "sources", v)
-}
 
 // ---- settings ----
 

@@ -50,7 +50,7 @@ var sampleArgs = func() map[string][]any {
 		"insert_facts":           {"f1", "claim", "title", "sum", "en", "false", "Faux", "AFP", "https://f", ts, []string{"x"}, []string{"vi"}, []string{"tuyên bố"}, []string{"seen it"}, ts, uint8(0), uint64(1)},
 		"insert_alerts":          {"k1", "f1", "p1", "false", "claim", "", 0.9, "vi", "rss", "src", "ann", "", "", "", ts, ts, ts},
 		"insert_sources":         {"s1", "feed", "https://x", "X", "vi", int64(60000), uint8(1), []string{"k"}, []string{"v"}, ts, uint8(0), uint64(1)},
-		"insert_source_status":   {"s1", ts, ts, "", ts, int64(0), 1.5, ts, int64(3), uint64(1)},
+		"insert_source_status":   {"s1", ts, ts, "", ts, int64(0), 1.5, ts, int64(3), "failing", "", "http_404", "Sở Y tế", uint64(1)},
 		"insert_cases":           {"c1", "f1", "open", "high", ts, ts, uint64(1), `{"a":1}`},
 		"insert_case_events":     {"c1", "e1", ts, "ann", "note", "d"},
 		"count_posts":            nil,
