@@ -178,6 +178,9 @@ func TestBrowser(t *testing.T) {
 	if h1 := text("main h1"); h1 != "Réglages" {
 		t.Errorf("settings title in French is %q", h1)
 	}
+	if who, main := text("#who"), text("main"); !strings.Contains(who, "Administrateur") || !strings.Contains(main, "Réponse rapide") || !strings.Contains(main, "Vietnamien") {
+		t.Errorf("role and language names are not in French: %q / %q", who, main)
+	}
 }
 
 func runT[T any](t *testing.T, ctx context.Context, step string, a chromedp.Action[T]) T {

@@ -129,6 +129,20 @@ var messages = map[string][3]string{
 	"source.err.tls":             {"Lỗi chứng chỉ bảo mật (TLS)", "Erreur de certificat (TLS)", "Certificate (TLS) error"},
 	"source.err.parse":           {"Nội dung không phải RSS/Atom/JSON Feed", "Le contenu n’est pas un flux RSS/Atom/JSON", "Not an RSS/Atom/JSON feed"},
 	"source.err.other":           {"Lỗi khi lấy dữ liệu", "Erreur de collecte", "Fetch error"},
+	"platform.rss":               {"Báo điện tử (RSS)", "Flux RSS", "News feeds (RSS)"},
+	"platform.web":               {"Trang web", "Sites web", "Web pages"},
+	"platform.push":              {"Đối tác gửi", "Envoi partenaire", "Partner push"},
+	"role.analyst":               {"Phân tích viên", "Analyste", "Analyst"},
+	"role.editor":                {"Biên tập viên", "Rédacteur", "Editor"},
+	"role.responder":             {"Phản ứng nhanh", "Réponse rapide", "Responder"},
+	"role.admin":                 {"Quản trị", "Administrateur", "Admin"},
+	"lang.vi":                    {"Tiếng Việt", "Vietnamien", "Vietnamese"},
+	"lang.fr":                    {"Tiếng Pháp", "Français", "French"},
+	"lang.en":                    {"Tiếng Anh", "Anglais", "English"},
+	"lang.und":                   {"Chưa xác định", "Indéterminée", "Undetermined"},
+	"fact_id":                    {"Mã kiểm chứng", "Identifiant", "Fact id"},
+	"tags":                       {"Thẻ", "Étiquettes", "Tags"},
+	"users.empty":                {"Chưa có người dùng nào. Khi chưa có người dùng hay mã truy cập, chỉ truy cập từ chính máy chủ được phép; tạo người dùng bên dưới hoặc bằng lệnh trendwatch users add.", "Aucun utilisateur. Tant qu’il n’y a ni utilisateur ni jeton, seul l’accès depuis la machine elle-même est permis ; créez-en ci-dessous ou avec trendwatch users add.", "No users yet. Until a user or token exists, only access from the machine itself is allowed; add one below or with trendwatch users add."},
 	"platform.feed":              {"RSS/Atom", "RSS/Atom", "RSS/Atom"},
 	"platform.crawl":             {"Thu thập trang web", "Exploration de site", "Site crawl"},
 	"platform.mastodon":          {"Mastodon", "Mastodon", "Mastodon"},
@@ -209,4 +223,24 @@ func validUILang(l string) bool {
 		}
 	}
 	return false
+}
+
+// RoleName, LangName and PlatformName say a stored code in the page's
+// language; an unknown code shows as itself.
+func (v *view) RoleName(role string) string { return v.named("role.", role) }
+
+func (v *view) LangName(code string) string {
+	if code == "" {
+		code = "und"
+	}
+	return v.named("lang.", code)
+}
+
+func (v *view) PlatformName(p string) string { return v.named("platform.", p) }
+
+func (v *view) named(prefix, code string) string {
+	if _, ok := messages[prefix+code]; ok {
+		return v.T(prefix + code)
+	}
+	return code
 }
