@@ -244,4 +244,3 @@ func (s *Server) sourceActionPost(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, "/sources?flash=source."+action+"d", http.StatusSeeOther)
 }
-
