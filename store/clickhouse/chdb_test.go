@@ -72,6 +72,11 @@ var sampleArgs = func() map[string][]any {
 		"case":                   {"c1"},
 		"insert_flags":           {"#t", "burst", ts, 4.5, int64(12), int64(7), []string{"p1", "p2"}, uint64(1)},
 		"flags":                  {start, end + 3600, "burst", "burst", "", "", 100},
+		"table_partitions":       {"default", "matches"},
+		"table_sizes":            {"default"},
+		"count_old_posts":        {start},
+		"delete_old_posts":       {start},
+		"drop_partition":         nil,
 		// auth.go's statements (AuthQueries)
 		"insert_user":       {"ann", "admin", "hash", uint8(0), ts, uint64(1)},
 		"users":             {"ann", "ann"},

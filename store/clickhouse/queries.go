@@ -379,6 +379,11 @@ func Queries() map[string]string {
 		"case_events":            qCaseEvents,
 		"insert_flags":           qInsertFlags,
 		"flags":                  qFlags,
+		"table_partitions":       qTablePartitions,
+		"table_sizes":            qTableSizes,
+		"count_old_posts":        qCountOldPosts,
+		"delete_old_posts":       qDeleteOldPosts,
+		"drop_partition":         fmt.Sprintf(qDropPartition, "matches", "202603"),
 	}
 }
 
