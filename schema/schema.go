@@ -393,17 +393,39 @@ func SourceID(kind, url string) string {
 }
 
 // SourceStatus is a collector's health report for one source.
+// Times that never happened (a source that never succeeded) are left out
+// of the JSON rather than shown as 0001-01-01.
 type SourceStatus struct {
 	SourceID     string    `json:"source_id"`
-	LastAttempt  time.Time `json:"last_attempt"`
-	LastSuccess  time.Time `json:"last_success"`
+	LastAttempt  time.Time `json:"last_attempt,omitzero"`
+	LastSuccess  time.Time `json:"last_success,omitzero"`
 	LastError    string    `json:"last_error,omitempty"`
-	LastErrorAt  time.Time `json:"last_error_at"`
+	LastErrorAt  time.Time `json:"last_error_at,omitzero"`
 	Failures     int       `json:"consecutive_failures"`
 	ItemsPerDay  float64   `json:"items_per_day"`
-	NextPoll     time.Time `json:"next_poll"`
+	NextPoll     time.Time `json:"next_poll,omitzero"`
 	LastNewItems int       `json:"last_new_items"`
+	// Health is the collector's verdict at its last poll: healthy, failing
+	// (the last poll failed) or silent (no new item for far longer than
+	// the source's usual rhythm). "" from collectors that do not judge it.
+	Health       string `json:"health,omitempty"`
+	HealthDetail string `json:"health_detail,omitempty"` // why, in English (logs and tooltips)
+	// ErrorKind classifies LastError (fetch.ErrorKind, or "parse"), so the
+	// dashboard can say it in the reader's language.
+	ErrorKind string `json:"error_kind,omitempty"`
+	// Title is the source's own name (a feed's title), shown for sources
+	// added without a name.
+	Title string `json:"title,omitempty"`
 }
+
+// Source health values (SourceStatus.Health, and the API's derived health).
+const (
+	HealthHealthy = "healthy"
+	HealthFailing = "failing"
+	HealthSilent  = "silent"
+	HealthPending = "pending" // added, not polled yet
+	HealthPaused  = "paused"
+)
 
 // TopicEvent is one post counted under one topic key; the analyzer
 // repartitions these by topic key so each key's velocity is computed in one

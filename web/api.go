@@ -55,6 +55,9 @@ type Options struct {
 	// same rules as import; nil applies schema validation only.
 	NormalizeFact func(f *schema.Fact) error
 	Now           func() time.Time
+	// Retention is the retention in force (shown on the Settings page);
+	// zero durations keep data for ever.
+	Retention clickhouse.Retention
 	// NoCache turns off the per-minute result cache (see cache.go), for
 	// benchmarks of cold queries.
 	NoCache bool

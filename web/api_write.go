@@ -196,10 +196,13 @@ func (s *Server) deleteFact(w http.ResponseWriter, r *http.Request) {
 
 type sourceJSON struct {
 	schema.Source
+	// Health: healthy, failing, silent, pending (not polled yet) or paused.
+	Health string               `json:"health"`
+	Label  string               `json:"label"` // name, feed title or address: what people call it
 	Status *schema.SourceStatus `json:"status,omitempty"`
 }
 
-// listSources lists sources with their health, failing ones first.
+// listSources lists sources with their health, worst first.
 func (s *Server) listSources(w http.ResponseWriter, r *http.Request) {
 	srcs, err := s.opts.Store.Sources(r.Context())
 	if err != nil {
@@ -221,55 +224,21 @@ func (s *Server) listSources(w http.ResponseWriter, r *http.Request) {
 		if st, ok := byID[src.ID]; ok {
 			sj.Status = &st
 		}
+		sj.Health, sj.Label = sourceHealth(src, sj.Status), sourceLabel(src, sj.Status)
 		out = append(out, sj)
 	}
-	failing := func(s sourceJSON) int {
-		if s.Status == nil {
-			return 0
-		}
-		return s.Status.Failures
-	}
-	for i := 1; i < len(out); i++ { // stable insertion sort: few sources, failing first
-		for j := i; j > 0 && failing(out[j]) > failing(out[j-1]); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	sortSources(out, func(s sourceJSON) (string, *schema.SourceStatus, string) { return s.Health, s.Status, s.Label })
 	writeJSON(w, http.StatusOK, map[string]any{"sources": out})
 }
-
-var sourceKinds = map[string]bool{"feed": true, "crawl": true, "mastodon": true, "bluesky": true, "reddit": true, "telegram": true, "youtube": true}
 
 func (s *Server) postSource(w http.ResponseWriter, r *http.Request) {
 	var src schema.Source
 	if !decodeJSON(w, r, 64<<10, &src) {
 		return
 	}
-	if src.Kind == "" {
-		src.Kind = "feed"
-	}
-	if !sourceKinds[src.Kind] {
-		writeError(w, http.StatusBadRequest, "invalid_source", "kind %q is not one of feed, crawl, mastodon, bluesky, reddit, telegram, youtube", src.Kind)
+	if err := s.checkSource(&src); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_source", "%v", err)
 		return
-	}
-	if src.Kind == "feed" || src.Kind == "crawl" {
-		if err := checkURL(src.URL); err != nil {
-			writeError(w, http.StatusBadRequest, "invalid_source", "%v", err)
-			return
-		}
-	} else if strings.TrimSpace(src.URL) == "" {
-		writeError(w, http.StatusBadRequest, "invalid_source", "url is required")
-		return
-	}
-	if src.Interval != 0 && (src.Interval < time.Second || src.Interval > 7*24*time.Hour) {
-		writeError(w, http.StatusBadRequest, "invalid_source", "interval must be between 1s and 7 days (nanoseconds in JSON)")
-		return
-	}
-	if src.ID == "" {
-		src.ID = schema.SourceID(src.Kind, src.URL)
-	}
-	src.Enabled = true
-	if src.Created.IsZero() {
-		src.Created = s.opts.Now().UTC()
 	}
 	if err := s.opts.Store.PutSource(r.Context(), src); err != nil {
 		s.storeError(w, err)

@@ -175,9 +175,16 @@ func TestBrowser(t *testing.T) {
 	if first := text("#sources tbody tr"); !strings.Contains(first, "Broken feed") {
 		t.Errorf("failing source not first: %q", first)
 	}
+	do("sources vi", chromedp.Navigate(base+"/sources?hl=vi"), vis("#source-add"), shot("09-sources-vi.png"))
+	if first := text("#sources tbody tr"); !strings.Contains(first, "Đang lỗi") || !strings.Contains(first, "Lỗi khi lấy dữ liệu") {
+		t.Errorf("failing source in Vietnamese: %q", first)
+	}
 	do("settings", chromedp.Navigate(base+"/settings?hl=fr"), vis("main h1"), shot("10-settings-fr.png"))
 	if h1 := text("main h1"); h1 != "Réglages" {
 		t.Errorf("settings title in French is %q", h1)
+	}
+	if who, main := text("#who"), text("main"); !strings.Contains(who, "Administrateur") || !strings.Contains(main, "Réponse rapide") || !strings.Contains(main, "Vietnamien") {
+		t.Errorf("role and language names are not in French: %q / %q", who, main)
 	}
 }
 

@@ -42,7 +42,7 @@ var pageNames = []string{"login", "trends", "topic", "cases", "facts", "fact_edi
 func loadPages() (*pages, error) {
 	base, err := template.New("layout.html").Funcs(template.FuncMap{
 		"sparkline": sparkline, "barList": barList, "timeChart": timeChart,
-		"topicURL": topicURL, "verdictClass": verdictClass, "zonesList": func() []string { return zones }, "list": func(s ...string) []string { return s }, "pct": func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
+		"topicURL": topicURL, "verdictClass": verdictClass, "zonesList": func() []string { return zones }, "list": func(s ...string) []string { return s }, "bytes": humanBytes, "pct": func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
 	}).ParseFS(assets, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("cannot parse layout: %w", err)
@@ -61,6 +61,20 @@ func loadPages() (*pages, error) {
 	}
 	p.static = http.StripPrefix("/static/", http.FileServerFS(sub))
 	return p, nil
+}
+
+// humanBytes writes a size in binary units: "3.2 GiB".
+func humanBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatUint(n, 10) + " B"
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return strconv.FormatFloat(float64(n)/float64(div), 'f', 1, 64) + " " + "KMGTPE"[exp:exp+1] + "iB"
 }
 
 // verdictClass keeps CSS class names to the known verdicts.
@@ -177,6 +191,8 @@ func (s *Server) pageRoutes() []route {
 		{method: "POST", path: "/facts", need: permFacts, handler: s.factPost},
 		{method: "POST", path: "/facts/import", need: permFacts, handler: s.factImportPost},
 		{method: "GET", path: "/sources", need: permAdmin, handler: s.sourcesPage},
+		{method: "POST", path: "/sources", need: permAdmin, handler: s.sourcePost},
+		{method: "POST", path: "/sources/{id}/{action}", need: permAdmin, handler: s.sourceActionPost},
 		{method: "GET", path: "/settings", need: permAdmin, handler: s.settingsPage},
 		{method: "POST", path: "/settings/users", need: permAdmin, handler: s.userPost},
 		{method: "POST", path: "/settings/tokens", need: permAdmin, handler: s.tokenPost},
@@ -740,56 +756,6 @@ func (s *Server) factImportPost(w http.ResponseWriter, r *http.Request) {
 
 // ---- sources ----
 
-type sourceRow struct {
-	schema.Source
-	Status *schema.SourceStatus
-	Health string // failing, healthy, unknown
-}
-
-func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request) {
-	v := s.newView(w, r, "sources")
-	v.Title = v.T("nav.sources")
-	srcs, err := s.opts.Store.Sources(r.Context())
-	if err != nil {
-		s.pageStoreError(w, r, err)
-		return
-	}
-	sts, err := s.opts.Store.SourceStatuses(r.Context())
-	if err != nil {
-		s.pageStoreError(w, r, err)
-		return
-	}
-	byID := map[string]schema.SourceStatus{}
-	for _, st := range sts {
-		byID[st.SourceID] = st
-	}
-	rows := make([]sourceRow, 0, len(srcs))
-	for _, src := range srcs {
-		row := sourceRow{Source: src, Health: "unknown"}
-		if st, ok := byID[src.ID]; ok {
-			row.Status = &st
-			row.Health = "healthy"
-			if st.Failures > 0 {
-				row.Health = "failing"
-			}
-		}
-		rows = append(rows, row)
-	}
-	rank := map[string]int{"failing": 0, "unknown": 1, "healthy": 2}
-	sort.SliceStable(rows, func(i, j int) bool {
-		a, b := rows[i], rows[j]
-		if rank[a.Health] != rank[b.Health] {
-			return rank[a.Health] < rank[b.Health]
-		}
-		if a.Status != nil && b.Status != nil && a.Status.Failures != b.Status.Failures {
-			return a.Status.Failures > b.Status.Failures
-		}
-		return a.ID < b.ID
-	})
-	v.Data = rows
-	s.render(w, http.StatusOK, "sources", v)
-}
-
 // ---- settings ----
 
 type settingsData struct {
@@ -804,6 +770,10 @@ type settingsData struct {
 	NewToken string
 	TZ       string
 	Zones    []string
+	// Storage: retention in days per class (0: kept) and each table's disk use.
+	RetainRaw, RetainAggregates int
+	Tables                      []clickhouse.TableSize
+	TotalBytes                  uint64
 }
 
 var zones = []string{"Asia/Ho_Chi_Minh", "Asia/Bangkok", "Asia/Singapore", "Europe/Paris", "UTC"}
@@ -835,6 +805,14 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
 	if d.Tokens, err = s.auth.store.Tokens(r.Context()); err != nil {
 		s.pageStoreError(w, r, err)
 		return
+	}
+	d.RetainRaw, d.RetainAggregates = int(s.opts.Retention.Raw.Hours()/24), int(s.opts.Retention.Aggregates.Hours()/24)
+	if d.Tables, err = s.opts.Store.TableSizes(r.Context()); err != nil {
+		s.pageStoreError(w, r, err)
+		return
+	}
+	for _, t := range d.Tables {
+		d.TotalBytes += t.Bytes
 	}
 	// A new token's secret travels once, in a short-lived cookie set by
 	// tokenPost, never in a URL (which would end up in logs and history).

@@ -73,6 +73,8 @@ func (s *Server) apiRoutes() []route {
 		{method: "GET", path: "/api/v1/sources", need: permAdmin, handler: s.listSources, summary: "Sources with collector health, failing first", resp: "Sources"},
 		{method: "POST", path: "/api/v1/sources", need: permAdmin, handler: s.postSource, summary: "Add or replace a source", body: "Source", resp: "Source", status: 201},
 		{method: "DELETE", path: "/api/v1/sources/{id}", need: permAdmin, handler: s.deleteSource, summary: "Remove a source", params: []param{pID}, resp: "Object"},
+		{method: "POST", path: "/api/v1/sources/{id}/{action}", need: permAdmin, handler: s.sourceAction, summary: "pause or resume a source",
+			params: []param{pID, {"action", "path", "string", "pause or resume"}}, resp: "Source"},
 		{method: "GET", path: "/api/v1/cases", need: permCases, handler: s.listCases, summary: "Case queue",
 			params: []param{q("state", "string", "open, acknowledged, snoozed, resolved"), q("fact_id", "string", "fact"), pLimit, pOffset}, resp: "Cases"},
 		{method: "GET", path: "/api/v1/cases/{id}", need: permCases, handler: s.getCase, summary: "One case with its history", params: []param{pID}, resp: "Case"},

@@ -69,10 +69,11 @@ func timeChart(ps []clickhouse.Point, cumulative bool, tz *time.Location, label 
 	for _, p := range ps {
 		mx = max(mx, p.Posts)
 	}
+	ticks := niceTicks(mx)
+	mx = ticks[len(ticks)-1] // the scale ends at the top tick
 	plotW, plotH := w-left-4, h-bottom-top
 	y := func(v int64) float64 { return top + plotH - float64(v)/float64(mx)*plotH }
-	// grid and y labels at 0, half and max
-	for _, v := range []int64{0, mx / 2, mx} {
+	for _, v := range ticks {
 		fmt.Fprintf(&b, `<line class="grid" x1="%s" x2="%s" y1="%s" y2="%s"/><text class="ylab" x="%s" y="%s">%d</text>`,
 			num(left), num(w-4), num(y(v)), num(y(v)), num(left-6), num(y(v)+4), v)
 	}
@@ -118,22 +119,100 @@ func barList(cs []clickhouse.Count, label string) template.HTML {
 	for _, c := range cs {
 		mx = max(mx, c.Posts)
 	}
+	keys := make([]string, len(cs))
+	for i, c := range cs {
+		keys[i] = c.Key
+	}
+	short := shortLabels(keys, 22)
 	h := row * float64(len(cs))
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart hbars" viewBox="0 0 %s %s" role="img" aria-label="%s">`, num(w), num(h), html.EscapeString(label))
 	for i, c := range cs {
 		y := float64(i) * row
 		bar := float64(c.Posts) / float64(mx) * (w - 170)
-		key := c.Key
+		key := short[i]
 		if key == "" {
 			key = "—"
-		}
-		if r := []rune(key); len(r) > 22 {
-			key = string(r[:21]) + "…"
 		}
 		fmt.Fprintf(&b, `<text class="blab" x="0" y="%s">%s<title>%s</title></text><rect x="150" y="%s" width="%s" height="%s"/><text class="bval" x="%s" y="%s">%d</text>`,
 			num(y+15), html.EscapeString(key), html.EscapeString(c.Key), num(y+4), num(max(bar, 1)), num(row-8), num(150+bar+4), num(y+15), c.Posts)
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// niceTicks returns 3 to 6 evenly spaced whole-number ticks from 0 to at
+// least mx, spaced 1, 2 or 5 times a power of ten: "0 2 4 6", never the
+// "0 1 3" that halving a small maximum gave.
+func niceTicks(mx int64) []int64 {
+	mx = max(mx, 1)
+	step := int64(1)
+	for (mx+step-1)/step > 5 {
+		switch s := step; {
+		case firstDigit(s) == 1:
+			step = s * 2
+		case firstDigit(s) == 2:
+			step = s / 2 * 5
+		default:
+			step = s * 2
+		}
+	}
+	top := (mx + step - 1) / step * step
+	ticks := make([]int64, 0, top/step+1)
+	for v := int64(0); v <= top; v += step {
+		ticks = append(ticks, v)
+	}
+	return ticks
+}
+
+func firstDigit(n int64) int64 {
+	for n >= 10 {
+		n /= 10
+	}
+	return n
+}
+
+// shortLabels fits labels into n runes for a chart, without the scheme or
+// "www." of a URL, cutting the middle ("vnexpress.net/…thoi-su.rss") so
+// that labels which differ only at the end stay apart; a URL keeps its host
+// while it can, and labels that still collide keep more of their ends.
+func shortLabels(keys []string, n int) []string {
+	clean := make([]string, len(keys))
+	heads := make([]int, len(keys))
+	for i, k := range keys {
+		k = strings.TrimPrefix(strings.TrimPrefix(k, "https://"), "http://")
+		k = strings.TrimSuffix(strings.TrimPrefix(k, "www."), "/")
+		clean[i] = k
+		heads[i] = n / 2
+		if slash := strings.IndexByte(k, '/'); slash > 0 {
+			heads[i] = min(len([]rune(k[:slash]))+1, n-7)
+		}
+	}
+	out := make([]string, len(keys))
+	for {
+		count := map[string]int{}
+		for i, k := range clean {
+			out[i] = cutMiddle(k, n, heads[i])
+			count[out[i]]++
+		}
+		moved := false
+		for i := range out {
+			if count[out[i]] > 1 && out[i] != clean[i] && heads[i] > 4 {
+				heads[i]--
+				moved = true
+			}
+		}
+		if !moved {
+			return out
+		}
+	}
+}
+
+// cutMiddle shortens s to n runes: its first head runes, "…", its end.
+func cutMiddle(s string, n, head int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:head]) + "…" + string(r[len(r)-(n-1-head):])
 }

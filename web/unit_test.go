@@ -288,3 +288,48 @@ func TestMemo(t *testing.T) {
 		t.Errorf("memo holds %d entries, max %d", len(m.entries), memoMax)
 	}
 }
+
+func TestNiceTicks(t *testing.T) {
+	f := func(mx int64, want string) {
+		t.Helper()
+		if got := fmt.Sprint(niceTicks(mx)); got != want {
+			t.Errorf("niceTicks(%d) = %s, want %s", mx, got, want)
+		}
+	}
+	f(0, "[0 1]")
+	f(3, "[0 1 2 3]")
+	f(5, "[0 1 2 3 4 5]")
+	f(7, "[0 2 4 6 8]")
+	f(11, "[0 5 10 15]")
+	f(48, "[0 10 20 30 40 50]")
+	f(1234, "[0 500 1000 1500]")
+}
+
+func TestShortLabelsStayApart(t *testing.T) {
+	keys := []string{"https://vnexpress.net/rss/the-gioi.rss", "https://vnexpress.net/rss/thoi-su.rss", "https://www.tuoitre.vn/rss/tin-moi-nhat.rss", "Bộ Y tế"}
+	got := shortLabels(keys, 22)
+	seen := map[string]bool{}
+	for i, g := range got {
+		if n := len([]rune(g)); n > 22 {
+			t.Errorf("%q is %d runes", g, n)
+		}
+		if seen[g] {
+			t.Errorf("two labels read %q: %q", g, got)
+		}
+		seen[g] = true
+		if i < 2 && !strings.HasPrefix(g, "vnexpress.net/") {
+			t.Errorf("%q lost its host", g)
+		}
+	}
+	if got[3] != "Bộ Y tế" {
+		t.Errorf("a short label changed: %q", got[3])
+	}
+}
+
+func TestHumanBytes(t *testing.T) {
+	for n, want := range map[uint64]string{0: "0 B", 1023: "1023 B", 1536: "1.5 KiB", 5 << 30: "5.0 GiB"} {
+		if got := humanBytes(n); got != want {
+			t.Errorf("humanBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -45,6 +45,11 @@ type config struct {
 	TimeZone      string
 	PublicURL     string
 	CompactEvery  time.Duration // 0: this process does not compact
+	// Retention (serve): raw posts and aggregates kept this many days; 0
+	// keeps them. RetentionEvery 0: this process does not enforce it.
+	RetainRawDays        int
+	RetainAggregatesDays int
+	RetentionEvery       time.Duration
 
 	Feeds          stringList
 	PollInterval   time.Duration
@@ -119,6 +124,9 @@ func bindConfig(fs *flag.FlagSet) *config {
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", false, "mark session cookies Secure (set when the dashboard is served over HTTPS)")
 	fs.StringVar(&c.TimeZone, "timezone", "Asia/Ho_Chi_Minh", "time zone the dashboard shows times in")
 	fs.DurationVar(&c.CompactEvery, "compact-every", time.Minute, "how often serve writes the exact counts of closed hours that long dashboard windows read; 0 turns it off (keep it on in one serve process)")
+	fs.IntVar(&c.RetainRawDays, "retain-raw-days", 90, "days to keep raw posts and their topic and match rows (by publish time); 0 keeps them")
+	fs.IntVar(&c.RetainAggregatesDays, "retain-aggregates-days", 400, "days to keep hourly aggregates, compacted hours and trend flags; 0 keeps them (facts, cases and sources are never dropped)")
+	fs.DurationVar(&c.RetentionEvery, "retention-every", time.Hour, "how often serve drops expired partitions and reports table sizes; 0 turns it off (keep it on in one serve process)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "external URL of the API, used in notification links")
 
 	fs.Var(&c.Feeds, "feed", "RSS/Atom/JSON feed URL to poll (repeatable, or comma-separated)")
@@ -232,6 +240,15 @@ func (c *config) validate() error {
 	}
 	if c.CompactEvery < 0 || c.CompactEvery > 0 && c.CompactEvery < time.Second {
 		bad("compact-every", "%s is neither 0 (off) nor at least 1s", c.CompactEvery)
+	}
+	if c.RetainRawDays < 0 || c.RetainAggregatesDays < 0 {
+		bad("retain-raw-days", "retention days cannot be negative (%d raw, %d aggregates)", c.RetainRawDays, c.RetainAggregatesDays)
+	}
+	if c.RetainRawDays > 0 && c.RetainAggregatesDays > 0 && c.RetainAggregatesDays < c.RetainRawDays {
+		bad("retain-aggregates-days", "%d is shorter than --retain-raw-days %d: long dashboard windows read the aggregates once raw rows are gone", c.RetainAggregatesDays, c.RetainRawDays)
+	}
+	if c.RetentionEvery < 0 || c.RetentionEvery > 0 && c.RetentionEvery < time.Minute {
+		bad("retention-every", "%s is neither 0 (off) nor at least 1m", c.RetentionEvery)
 	}
 	if c.PollInterval < time.Second {
 		bad("poll-interval", "%s is shorter than 1s", c.PollInterval)

@@ -46,6 +46,7 @@ func TestCheckConfig(t *testing.T) {
 		{"webhook without secret", map[string]string{"TRENDWATCH_WEBHOOK_URL": "https://hooks.example/x"}, nil, 2, []string{"--webhook-secret"}, nil},
 		{"unreadable secret file", map[string]string{"TRENDWATCH_API_TOKEN_FILE": "/nonexistent/token"}, nil, 2, []string{"TRENDWATCH_API_TOKEN_FILE"}, nil},
 		{"distributed mode", map[string]string{"TRENDWATCH_KAFKA_BROKERS": "k1:9092,k2:9092", "TRENDWATCH_CLICKHOUSE_ADDR": "ch:9000"}, nil, 0, []string{"mode: distributed"}, nil},
+		{"aggregates kept shorter than raw posts", map[string]string{"TRENDWATCH_RETAIN_AGGREGATES_DAYS": "30"}, nil, 2, []string{"--retain-aggregates-days", "shorter than --retain-raw-days 90"}, nil},
 		{"bad topic prefix", nil, []string{"--kafka-topic-prefix", "a b"}, 2, []string{"--kafka-topic-prefix"}, nil},
 		{"smtp needs sender and recipients", nil, []string{"--smtp-addr", "mail:587"}, 2, []string{"--smtp-from", "--email-to"}, nil},
 	}

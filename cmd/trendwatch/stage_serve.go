@@ -52,6 +52,7 @@ func serveStage(c *config, in *infra, en *enrich.Enricher, ingest http.Handler) 
 		Thresholds: thresholdsOf(en, c), APIToken: c.APIToken, Routes: routes, TimeZone: tz,
 		SecureCookies: c.SecureCookies,
 		NormalizeFact: facts.Normalize,
+		Retention:     c.retention(),
 	}, in.log)
 	if err != nil {
 		return nil, err
@@ -69,6 +70,10 @@ func serveStage(c *config, in *infra, en *enrich.Enricher, ingest http.Handler) 
 		comp := clickhouse.NewCompactor(in.store, clickhouse.CompactorOptions{Interval: c.CompactEvery}, in.log)
 		actors = append(actors, actor{"serve-compact", comp.Run})
 	}
+	if c.RetentionEvery > 0 {
+		keep := c.retention()
+		actors = append(actors, actor{"serve-retention", clickhouse.NewJanitor(in.store, keep, c.RetentionEvery, in.log).Run})
+	}
 	return actors, nil
 }
 
@@ -80,4 +85,9 @@ func opsActor(c *config, in *infra) []actor {
 	return []actor{{"metrics", func(ctx context.Context) error {
 		return web.Serve(ctx, c.MetricsListen, web.OpsMux(in.ready), in.log.With("stage", "metrics"))
 	}}}
+}
+
+// retention is the configured retention in days as durations.
+func (c *config) retention() clickhouse.Retention {
+	return clickhouse.Retention{Raw: time.Duration(c.RetainRawDays) * 24 * time.Hour, Aggregates: time.Duration(c.RetainAggregatesDays) * 24 * time.Hour}
 }

@@ -317,6 +317,7 @@ func (p *Poller) poll(ctx context.Context, st *state) {
 	if err != nil {
 		st.failures++
 		s.Failures, s.LastError, s.LastErrorAt = st.failures, err.Error(), now.UTC()
+		s.Health, s.HealthDetail, s.ErrorKind = schema.HealthFailing, "", errorKind(err)
 		wait := p.backoff(p.interval(st, src), st.failures, err)
 		st.next = now.Add(wait)
 		if st.failures >= p.opts.FailureThreshold && !st.alarmed[AlarmFailing] {
@@ -340,9 +341,13 @@ func (p *Poller) poll(ctx context.Context, st *state) {
 			iv = min(nextHint, p.opts.MaxInterval) // the server asked us to wait (Cache-Control)
 		}
 		st.next = now.Add(jitter(iv))
-		if a := p.silence(st, now); a != "" && !st.alarmed[AlarmSilent] {
-			st.alarmed[AlarmSilent] = true
-			alarm = &Alarm{Source: src, Reason: AlarmSilent, Detail: a}
+		s.Health, s.HealthDetail = schema.HealthHealthy, ""
+		if a := p.silence(st, now); a != "" {
+			s.Health, s.HealthDetail = schema.HealthSilent, a
+			if !st.alarmed[AlarmSilent] {
+				st.alarmed[AlarmSilent] = true
+				alarm = &Alarm{Source: src, Reason: AlarmSilent, Detail: a}
+			}
 		}
 	}
 	s.ItemsPerDay = st.perDay
@@ -383,7 +388,7 @@ func (p *Poller) fetchAndPublish(ctx context.Context, st *state, src schema.Sour
 	parsed, err := Parse(res.Body, Meta{Source: src.URL, URL: res.URL, ContentType: res.ContentType, Lang: src.Lang, Fetched: res.Fetched})
 	if err != nil {
 		pollsTotal.WithLabelValues("error").Inc()
-		return 0, 0, err
+		return 0, 0, parseError{err}
 	}
 	p.mu.Lock()
 	var fresh []schema.Post
@@ -408,15 +413,20 @@ func (p *Poller) fetchAndPublish(ctx context.Context, st *state, src schema.Sour
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	st.etag, st.lastMod = res.ETag, res.LastModified
+	if parsed.Title != "" {
+		st.status.Title = parsed.Title
+	}
 	st.seen.grow(2 * len(parsed.Posts))
 	for _, post := range fresh {
 		st.seen.add(post.ID)
 	}
 	var oldest, newest time.Time
+	dated := 0
 	for _, post := range parsed.Posts {
 		if post.Published.Equal(post.Fetched) {
 			continue // an undated item says nothing about the rhythm
 		}
+		dated++
 		if oldest.IsZero() || post.Published.Before(oldest) {
 			oldest = post.Published
 		}
@@ -427,10 +437,28 @@ func (p *Poller) fetchAndPublish(ctx context.Context, st *state, src schema.Sour
 	if newest.After(st.newest) {
 		st.newest = newest
 	}
-	if n := len(parsed.Posts); n >= 2 && newest.Sub(oldest) >= time.Minute {
-		st.perDay = math.Min(float64(n-1)/newest.Sub(oldest).Hours()*24, 100000)
+	// The rate is the dated items over their spread: counting undated
+	// items too made a feed of 20 items, two of them dated a minute apart,
+	// publish "28,000 a day".
+	if dated >= 2 && newest.Sub(oldest) >= time.Minute {
+		st.perDay = math.Min(float64(dated-1)/newest.Sub(oldest).Hours()*24, 100000)
 	}
 	return len(fresh), res.NextPoll, nil
+}
+
+// parseError marks a document that arrived but is not a feed, so the
+// status can say so apart from network errors.
+type parseError struct{ error }
+
+func (e parseError) Unwrap() error { return e.error }
+
+// errorKind classifies a poll's error for the status (see fetch.ErrorKind).
+func errorKind(err error) string {
+	var pe parseError
+	if errors.As(err, &pe) {
+		return "parse"
+	}
+	return fetch.ErrorKind(err)
 }
 
 // interval adapts to the source's rhythm: poll about twice per usual gap

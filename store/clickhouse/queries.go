@@ -42,7 +42,7 @@ ORDER BY version`
 	qInsertSources = `INSERT INTO sources (id, kind, url, name, lang, interval_ms, enabled, option_keys, option_values,
     created, deleted, version)`
 	qInsertSourceStatus = `INSERT INTO source_status (source_id, last_attempt, last_success, last_error, last_error_at,
-    failures, items_per_day, next_poll, last_new_items, version)`
+    failures, items_per_day, next_poll, last_new_items, health, health_detail, error_kind, title, version)`
 	qInsertCases      = `INSERT INTO cases (id, fact_id, state, severity, opened, updated, version, body)`
 	qInsertCaseEvents = `INSERT INTO case_events (case_id, id, time, actor, action, detail)`
 	qInsertFlags      = `INSERT INTO trend_flags (topic, kind, ts, score, posts, authors, post_ids, version)`
@@ -295,7 +295,8 @@ FROM sources GROUP BY id`
 FROM (` + sourcesLatest + `) WHERE l_deleted = 0 ORDER BY id`
 	qSourceStatuses = `SELECT source_id, argMax(last_attempt, version), argMax(last_success, version),
     argMax(last_error, version), argMax(last_error_at, version), argMax(failures, version),
-    argMax(items_per_day, version), argMax(next_poll, version), argMax(last_new_items, version)
+    argMax(items_per_day, version), argMax(next_poll, version), argMax(last_new_items, version),
+    argMax(health, version), argMax(health_detail, version), argMax(error_kind, version), argMax(title, version)
 FROM source_status GROUP BY source_id ORDER BY source_id`
 
 	// args: state x2, fact x2, offset, limit
@@ -387,6 +388,11 @@ func Queries() map[string]string {
 		"case_events":            qCaseEvents,
 		"insert_flags":           qInsertFlags,
 		"flags":                  qFlags,
+		"table_partitions":       qTablePartitions,
+		"table_sizes":            qTableSizes,
+		"count_old_posts":        qCountOldPosts,
+		"delete_old_posts":       qDeleteOldPosts,
+		"drop_partition":         fmt.Sprintf(qDropPartition, "matches", "202603"),
 	}
 }
 

@@ -861,7 +861,7 @@ func (s *Store) SourceStatuses(ctx context.Context) ([]schema.SourceStatus, erro
 		var st schema.SourceStatus
 		var failures, newItems int64
 		if err := rows.Scan(&st.SourceID, &st.LastAttempt, &st.LastSuccess, &st.LastError, &st.LastErrorAt,
-			&failures, &st.ItemsPerDay, &st.NextPoll, &newItems); err != nil {
+			&failures, &st.ItemsPerDay, &st.NextPoll, &newItems, &st.Health, &st.HealthDetail, &st.ErrorKind, &st.Title); err != nil {
 			return nil, fmt.Errorf("cannot read source statuses: %w", err)
 		}
 		st.Failures, st.LastNewItems = int(failures), int(newItems)

@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"reflect"
@@ -384,7 +385,8 @@ func TestSourcesCasesAlerts(t *testing.T) {
 		t.Errorf("Sources = %+v", srcs)
 	}
 	for i := range 3 {
-		st := schema.SourceStatus{SourceID: "s1", LastAttempt: t0.Add(time.Duration(i) * time.Minute), Failures: i, ItemsPerDay: 1.5, LastError: "boom"}
+		st := schema.SourceStatus{SourceID: "s1", LastAttempt: t0.Add(time.Duration(i) * time.Minute), Failures: i, ItemsPerDay: 1.5, LastError: "boom",
+			Health: schema.HealthFailing, ErrorKind: fmt.Sprintf("http_%d", 500+i), Title: "Sở Y tế"}
 		if err := s.PutSourceStatus(ctx, st); err != nil {
 			t.Fatal(err)
 		}
@@ -393,7 +395,8 @@ func TestSourcesCasesAlerts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sts) != 1 || sts[0].Failures != 2 || !sts[0].LastAttempt.Equal(t0.Add(2*time.Minute)) || sts[0].ItemsPerDay != 1.5 || !sts[0].LastSuccess.IsZero() {
+	if len(sts) != 1 || sts[0].Failures != 2 || !sts[0].LastAttempt.Equal(t0.Add(2*time.Minute)) || sts[0].ItemsPerDay != 1.5 || !sts[0].LastSuccess.IsZero() ||
+		sts[0].Health != schema.HealthFailing || sts[0].ErrorKind != "http_502" || sts[0].Title != "Sở Y tế" {
 		t.Errorf("SourceStatuses = %+v", sts)
 	}
 

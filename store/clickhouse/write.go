@@ -405,7 +405,8 @@ func (s *Store) PutSourceStatus(ctx context.Context, st schema.SourceStatus) err
 		return err
 	}
 	if err := b.append(st.SourceID, dt(st.LastAttempt), dt(st.LastSuccess), st.LastError, dt(st.LastErrorAt),
-		int64(st.Failures), st.ItemsPerDay, dt(st.NextPoll), int64(st.LastNewItems), s.nextVersion()); err != nil {
+		int64(st.Failures), st.ItemsPerDay, dt(st.NextPoll), int64(st.LastNewItems), st.Health, st.HealthDetail, st.ErrorKind,
+		st.Title, s.nextVersion()); err != nil {
 		b.batch.Abort()
 		return err
 	}
