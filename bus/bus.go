@@ -120,8 +120,8 @@ func ParseBrokers(s string) ([]string, error) {
 }
 
 // EnsureTopics creates trendwatch's topics when they do not exist. The facts
-// topic is compacted (latest fact per id, tombstones delete); the others
-// keep a week.
+// and settings topics are compacted (latest record per key, tombstones
+// delete); the others keep a week.
 func EnsureTopics(ctx context.Context, cfg Config) error {
 	topics := []kafka.TopicConfig{
 		{Topic: cfg.Topic(schema.TopicPosts), NumPartitions: cfg.partitions(), ReplicationFactor: cfg.replication(),
@@ -134,6 +134,7 @@ func EnsureTopics(ctx context.Context, cfg Config) error {
 			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "retention.ms", ConfigValue: "2592000000"}}},
 		{Topic: cfg.Topic(TopicTrends), NumPartitions: cfg.partitions(), ReplicationFactor: cfg.replication(),
 			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "retention.ms", ConfigValue: "86400000"}}},
+		settingsTopic(cfg),
 	}
 	var lastErr error
 	for attempt := 0; attempt < 20; attempt++ {
