@@ -5,7 +5,9 @@
 package enrich
 
 import (
+	"maps"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/trendwatch/trendwatch/analyze/claims"
@@ -35,6 +37,39 @@ const DefaultStoreMin = 0.3
 type Enricher struct {
 	opts     Options
 	verdicts map[string]bool
+	// rules, once an admin setting arrived, replaces the index's
+	// thresholds and opts.Verdicts. One atomic load per post: a change is
+	// swapped in whole, never seen half applied, and the per-post path
+	// takes no lock.
+	rules atomic.Pointer[rules]
+}
+
+// rules decide which matches alert.
+type rules struct {
+	thresholds map[string]float64
+	def        float64
+	verdicts   map[string]bool
+}
+
+func (r *rules) threshold(lang string) float64 {
+	if lang == "" {
+		lang = "und"
+	}
+	if t, ok := r.thresholds[lang]; ok {
+		return t
+	}
+	return r.def
+}
+
+// SetAlerting replaces the per-language thresholds (def for a language
+// without one) and the verdicts that alert, for every post Alerting sees
+// after it returns. Safe for use while posts are enriched.
+func (e *Enricher) SetAlerting(thresholds map[string]float64, def float64, verdicts []string) {
+	r := &rules{thresholds: maps.Clone(thresholds), def: def, verdicts: map[string]bool{}}
+	for _, v := range verdicts {
+		r.verdicts[strings.ToLower(strings.TrimSpace(v))] = true
+	}
+	e.rules.Store(r)
 }
 
 // New returns an Enricher over opts.Index.
@@ -111,9 +146,18 @@ func prefix(s string, n int) string {
 // whose confidence reaches the post language's threshold.
 func (e *Enricher) Alerting(a *schema.Analyzed) []schema.Match {
 	var out []schema.Match
-	th := e.opts.Index.Threshold(a.Lang)
+	if len(a.Matches) == 0 {
+		return nil
+	}
+	verdicts := e.verdicts
+	var th float64
+	if r := e.rules.Load(); r != nil {
+		th, verdicts = r.threshold(a.Lang), r.verdicts
+	} else {
+		th = e.opts.Index.Threshold(a.Lang)
+	}
 	for _, m := range a.Matches {
-		if m.Score >= th && e.verdicts[m.Verdict] {
+		if m.Score >= th && verdicts[m.Verdict] {
 			out = append(out, m)
 		}
 	}
