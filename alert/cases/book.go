@@ -120,6 +120,18 @@ func NewBook(pol policy.Config, routes []policy.Route, tags func(string) []strin
 	return &Book{pol: pol, routes: routes, tags: tags, facts: map[string]*fact{}, counts: map[string]int{}}
 }
 
+// Policy returns the policy in force.
+func (b *Book) Policy() policy.Config { return b.pol }
+
+// SetPolicy puts pol in force for what Apply and Tick do next. Case timers
+// (cooldown ends) are recomputed; cases themselves are not re-judged.
+func (b *Book) SetPolicy(pol policy.Config) {
+	b.pol = pol
+	for _, f := range b.facts {
+		b.reindex(f)
+	}
+}
+
 func (b *Book) get(factID string) *fact {
 	f := b.facts[factID]
 	if f == nil {

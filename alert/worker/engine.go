@@ -34,6 +34,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -155,6 +156,9 @@ type Engine struct {
 	sched   *sched // pending deliveries indexed for the loop
 	broken  error  // a journal write failed: memory is ahead of disk
 	backlog []any  // store writes that failed, retried before new ones
+	// policySet: SetPolicy replaced Options.Policy (now or in a journaled
+	// run); the journaled policy is kept across restarts.
+	policySet bool
 
 	// killed simulates SIGKILL in tests: Run returns at once, nothing more
 	// reaches the journal.
@@ -226,6 +230,11 @@ func (e *Engine) replay(r record) error {
 		}
 	case "done":
 		delete(e.pending, r.ID)
+	case "policy":
+		if r.Policy != nil {
+			e.book.SetPolicy(*r.Policy)
+			e.policySet = true
+		}
 	default:
 		return fmt.Errorf("unknown journal op %q", r.Op)
 	}
@@ -234,6 +243,10 @@ func (e *Engine) replay(r record) error {
 
 func (e *Engine) compactLocked() error {
 	s := snapshot{Facts: e.book.Snapshot()}
+	if e.policySet {
+		pol := e.book.Policy()
+		s.Policy = &pol
+	}
 	ids := slices.Sorted(maps.Keys(e.pending))
 	for _, id := range ids {
 		s.Deliveries = append(s.Deliveries, e.pending[id])
@@ -250,6 +263,40 @@ func (e *Engine) Close() error {
 		e.broken = errors.New("engine closed")
 	}
 	return e.journal.Close()
+}
+
+// SetPolicy puts pol in force between two batches: it is journaled (and
+// kept in snapshots) before it applies, so a restart replays every batch
+// under the policy it was decided with, and starts with pol. Alerts
+// already counted are not re-judged; timers follow the new cooldown.
+func (e *Engine) SetPolicy(pol policy.Config) error {
+	if err := pol.Validate(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.broken != nil {
+		return fmt.Errorf("alert engine stopped after a journal failure, restart it: %w", e.broken)
+	}
+	if reflect.DeepEqual(pol, e.book.Policy()) {
+		return nil // a restart re-reads the settings: nothing to journal
+	}
+	if err := e.journal.Append([]record{{Op: "policy", Policy: &pol}}); err != nil {
+		journalErrors.Inc()
+		e.broken = err
+		return err
+	}
+	e.book.SetPolicy(pol)
+	e.policySet = true
+	e.signal()
+	return nil
+}
+
+// Policy returns the policy in force.
+func (e *Engine) Policy() policy.Config {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.book.Policy()
 }
 
 // Cases returns the visible cases.

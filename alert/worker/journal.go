@@ -11,6 +11,7 @@ import (
 
 	"github.com/trendwatch/trendwatch/alert/cases"
 	"github.com/trendwatch/trendwatch/alert/notify"
+	"github.com/trendwatch/trendwatch/alert/policy"
 )
 
 // delivery is one notification on its way to one channel.
@@ -33,18 +34,22 @@ type delivery struct {
 
 // record is one journal line.
 type record struct {
-	Op       string       `json:"op"` // epoch, delta, queue, done
-	Epoch    int64        `json:"epoch,omitempty"`
-	Delta    *cases.Delta `json:"delta,omitempty"`
-	Delivery *delivery    `json:"delivery,omitempty"`
-	ID       string       `json:"id,omitempty"`
+	Op    string `json:"op"` // epoch, delta, queue, done, policy
+	Epoch int64  `json:"epoch,omitempty"`
+	// Policy is a policy change (an admin's setting), journaled between
+	// the batches it came between so a replay decides as the run did.
+	Policy   *policy.Config `json:"policy,omitempty"`
+	Delta    *cases.Delta   `json:"delta,omitempty"`
+	Delivery *delivery      `json:"delivery,omitempty"`
+	ID       string         `json:"id,omitempty"`
 }
 
 // snapshot is the compacted state.
 type snapshot struct {
-	Epoch      int64         `json:"epoch"`
-	Facts      []cases.Delta `json:"facts"`
-	Deliveries []*delivery   `json:"deliveries"`
+	Epoch      int64          `json:"epoch"`
+	Policy     *policy.Config `json:"policy,omitempty"` // the policy set by SetPolicy, if any
+	Facts      []cases.Delta  `json:"facts"`
+	Deliveries []*delivery    `json:"deliveries"`
 }
 
 // journal is the alerter's write-ahead log: append-only JSON lines, one
@@ -90,6 +95,11 @@ func openJournal(dir string, apply func(record) error) (*journal, error) {
 			return nil, fmt.Errorf("cannot decode snapshot %s: %w", filepath.Join(dir, snapshotName), err)
 		}
 		j.epoch = s.Epoch
+		if s.Policy != nil {
+			if err := apply(record{Op: "policy", Policy: s.Policy}); err != nil {
+				return nil, err
+			}
+		}
 		for i := range s.Facts {
 			if err := apply(record{Op: "delta", Delta: &s.Facts[i]}); err != nil {
 				return nil, err

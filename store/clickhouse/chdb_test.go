@@ -87,12 +87,18 @@ var sampleArgs = func() map[string][]any {
 		"insert_session":    {"s1", "ann", ts, ts.Add(time.Hour), uint8(0), uint64(1)},
 		"session":           {"s1"},
 		"count_credentials": nil,
+		// settings.go's statements (SettingsQueries)
+		"insert_settings_audit": {ts, "thresholds", uint64(1), "ann", `{"vi":0.5}`, `{"vi":0.6}`},
+		"settings_audit":        {"", "", 100},
 	}
 }()
 
 // allQueries is Queries and AuthQueries together; names must not clash.
 func allQueries(t *testing.T) map[string]string {
 	all := Queries()
+	for name, q := range SettingsQueries() {
+		all[name] = q
+	}
 	for name, q := range AuthQueries() {
 		if _, dup := all[name]; dup {
 			t.Errorf("query name %s is registered twice", name)

@@ -71,6 +71,7 @@ var retained = []struct {
 	{"users", ClassKept, unpartitioned},
 	{"api_tokens", ClassKept, unpartitioned},
 	{"sessions", ClassKept, unpartitioned},
+	{"settings_audit", ClassKept, unpartitioned},
 	{"schema_migrations", ClassKept, unpartitioned},
 }
 
