@@ -157,3 +157,13 @@ func (l *Live) Wait(ctx context.Context, name string, rev uint64) error {
 		}
 	}
 }
+
+// With returns what would be in force with rec stored: the check a new
+// value must pass against this process's flags before it is published.
+func (l *Live) With(rec schema.Setting) (*Effective, error) {
+	l.mu.Lock()
+	next := maps.Clone(l.records)
+	l.mu.Unlock()
+	next[rec.Name] = rec
+	return Derive(l.base, next)
+}

@@ -87,8 +87,16 @@ func TestParsePolicy(t *testing.T) {
 	if cfg.MinPosts != 3 || cfg.Cooldown != 15*time.Minute || cfg.Window != b.Window {
 		t.Errorf("policy = %+v", cfg)
 	}
-	if strings.Contains(string(doc), "thresholds") {
-		t.Errorf("stored doc carries thresholds: %s", doc)
+	if strings.Contains(string(doc), "thresholds") || strings.Contains(string(PolicyJSON(cfg)), "threshold") {
+		t.Errorf("stored doc or PolicyJSON carries thresholds: %s", doc)
+	}
+	// GET's shape with the thresholds in force added back is accepted too.
+	var withTh map[string]any
+	_ = json.Unmarshal(PolicyJSON(cfg), &withTh)
+	withTh["thresholds"], withTh["default_threshold"] = b.Thresholds, b.DefaultThreshold
+	full, _ := json.Marshal(withTh)
+	if _, _, err := ParsePolicy(full, b); err != nil {
+		t.Errorf("policy repeating the thresholds in force: %v", err)
 	}
 	// What GET answers goes back unchanged; its thresholds are dropped.
 	doc, cfg, err = ParsePolicy(PolicyJSON(cfg), b)
@@ -101,7 +109,7 @@ func TestParsePolicy(t *testing.T) {
 	for _, tc := range []struct{ in, key, mention string }{
 		{`{"min_posts": "three"}`, "settings.err.policy_type", "min_posts"},
 		{`{"min_post": 3}`, "settings.err.policy_field", "min_post"},
-		{`{"window": "an hour"}`, "settings.err.policy_duration", "an hour"},
+		{`{"window": "an hour"}`, "settings.err.policy_duration", "window"},
 		{`{"min_posts": 0}`, "settings.err.policy", "min_posts"},
 		{`{"severity": [{"severity": "dire", "posts": 1}]}`, "settings.err.policy", "dire"},
 		{`{"thresholds": {"vi": 0.9}}`, "settings.err.policy_thresholds", "/api/v1/settings/thresholds"},

@@ -131,12 +131,17 @@ func policyError(err error) error {
 		if i := strings.LastIndexByte(field, '.'); i >= 0 {
 			field = field[i+1:]
 		}
-		return invalid("settings.err.policy_type", "policy field %s has the wrong type (%s given, %s expected)", field, typ.Value, jsonType(typ.Type.Kind().String()))
+		return &Error{Key: "settings.err.policy_type", Args: []any{field},
+			msg: fmt.Sprintf("policy field %s has the wrong type (%s given, %s expected)", field, typ.Value, jsonType(typ.Type.Kind().String()))}
 	case strings.Contains(err.Error(), "json: unknown field "):
 		_, name, _ := strings.Cut(err.Error(), "json: unknown field ")
 		return invalid("settings.err.policy_field", "the policy has no field %s", name)
 	case strings.Contains(err.Error(), "time: "):
-		return invalid("settings.err.policy_duration", "a duration in the policy is not valid (%s); write e.g. \"90s\", \"15m\", \"1h\"", strings.TrimPrefix(err.Error(), "cannot parse policy: "))
+		// "cannot parse policy: window: time: invalid duration \"an hour\""
+		detail := strings.TrimPrefix(err.Error(), "cannot parse policy: ")
+		field, _, _ := strings.Cut(detail, ":")
+		return &Error{Key: "settings.err.policy_duration", Args: []any{field},
+			msg: fmt.Sprintf("policy field %s is not a duration (%s); write e.g. \"90s\", \"15m\", \"1h\"", field, strings.TrimPrefix(detail, field+": "))}
 	}
 	msg := strings.TrimPrefix(err.Error(), "cannot parse policy: ")
 	msg = strings.ReplaceAll(msg, "policy: ", "")
@@ -159,15 +164,18 @@ func jsonType(kind string) string {
 }
 
 // PolicyJSON renders c in the policy file format (durations as "1h0m0s"),
-// which ParsePolicy reads back.
+// which ParsePolicy reads back, without the thresholds: they are the
+// thresholds setting's.
 func PolicyJSON(c policy.Config) json.RawMessage {
 	type plain policy.Config
 	b, err := json.Marshal(struct {
 		plain
-		Window        string `json:"window"`
-		Cooldown      string `json:"cooldown"`
-		EscalateAfter string `json:"escalate_after"`
-	}{plain(c), dur(c.Window), dur(c.Cooldown), dur(c.EscalateAfter)})
+		Thresholds       *struct{} `json:"thresholds,omitempty"`
+		DefaultThreshold *struct{} `json:"default_threshold,omitempty"`
+		Window           string    `json:"window"`
+		Cooldown         string    `json:"cooldown"`
+		EscalateAfter    string    `json:"escalate_after"`
+	}{plain: plain(c), Window: dur(c.Window), Cooldown: dur(c.Cooldown), EscalateAfter: dur(c.EscalateAfter)})
 	if err != nil { // only plain data: cannot fail
 		return json.RawMessage(`{}`)
 	}
