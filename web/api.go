@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/trendwatch/trendwatch/schema"
+	"github.com/trendwatch/trendwatch/settings"
 	"github.com/trendwatch/trendwatch/store/clickhouse"
 )
 
@@ -38,6 +39,12 @@ type Options struct {
 	Ingest http.Handler
 	// Thresholds returns the per-language alert thresholds in force.
 	Thresholds func() map[string]float64
+	// Settings, when set, makes the thresholds and the alert policy
+	// editable by admins (settings.go): what is in force, as this
+	// process's settings follower has it.
+	Settings *settings.Live
+	// SettingWriter publishes setting changes; nil makes them answer 503.
+	SettingWriter SettingWriter
 	// Routes is the alert routing configuration in force (JSON), shown on
 	// the settings page; nil for the default (every channel).
 	Routes json.RawMessage
@@ -103,7 +110,7 @@ func New(opts Options, logger *slog.Logger) (*Server, error) {
 	}
 	m := s.mux
 	m.Handle("GET /metrics", promhttp.Handler())
-	s.routes = s.apiRoutes()
+	s.routes = append(s.apiRoutes(), s.settingsRoutes()...)
 	if opts.Ingest != nil {
 		s.routes = append(s.routes, route{method: "POST", path: "/api/v1/ingest", need: permAdmin, handler: opts.Ingest.ServeHTTP,
 			summary: "Push posts (JSON array or JSONL)", body: "Object", resp: "Object", status: 202})
@@ -111,7 +118,7 @@ func New(opts Options, logger *slog.Logger) (*Server, error) {
 	for _, rt := range s.routes {
 		m.Handle(rt.method+" "+rt.path, s.guard(rt.need, false, rt.handler))
 	}
-	for _, rt := range s.pageRoutes() {
+	for _, rt := range append(s.pageRoutes(), s.settingsPageRoutes()...) {
 		m.Handle(rt.method+" "+rt.path, s.guard(rt.need, true, rt.handler))
 	}
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

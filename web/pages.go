@@ -774,12 +774,19 @@ type settingsData struct {
 	RetainRaw, RetainAggregates int
 	Tables                      []clickhouse.TableSize
 	TotalBytes                  uint64
+	// Edit: the thresholds and alert policy forms and their audit (settings.go).
+	Edit settingsEdit
 }
 
 var zones = []string{"Asia/Ho_Chi_Minh", "Asia/Bangkok", "Asia/Singapore", "Europe/Paris", "UTC"}
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
-	v := s.newView(w, r, "settings")
+	s.settingsPageWith(w, r, s.newView(w, r, "settings"), http.StatusOK, "", nil)
+}
+
+// settingsPageWith renders the Settings page with status; policyText and
+// form, after a refused change, keep what the admin typed.
+func (s *Server) settingsPageWith(w http.ResponseWriter, r *http.Request, v *view, status int, policyText string, form map[string]string) {
 	v.Title = v.T("nav.settings")
 	d := settingsData{Roles: Roles, TZ: v.TZ.String(), Zones: zones}
 	if s.opts.Thresholds != nil {
@@ -820,8 +827,12 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
 		d.NewToken = c.Value
 		http.SetCookie(w, &http.Cookie{Name: "tw_newtoken", Path: "/settings", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	}
+	if d.Edit, err = s.settingsEditData(r.Context(), policyText, form); err != nil {
+		s.pageStoreError(w, r, err)
+		return
+	}
 	v.Data = d
-	s.render(w, http.StatusOK, "settings", v)
+	s.render(w, status, "settings", v)
 }
 
 func sortedKeys(m map[string]float64) []string {

@@ -231,6 +231,9 @@ func (s *Server) openAPIDoc() map[string]any {
 		"Cases", "Case", "CaseCommand", "Users", "User", "UserInput", "Tokens", "TokenInput", "NewToken"} {
 		schemas[name] = obj
 	}
+	for name, sc := range settingsSchemas() {
+		schemas[name] = sc
+	}
 	return map[string]any{
 		"openapi": "3.0.3",
 		"info":    map[string]any{"title": "trendwatch API", "version": "1", "description": "Trends, spread, facts, cases and administration. Roles: analyst (read), editor (+spread, exports), responder (+cases, facts), admin (everything)."},
@@ -246,7 +249,7 @@ func (s *Server) openAPIDoc() map[string]any {
 }
 
 // errorCodes are the stable values of error.code.
-var errorCodes = []string{"bad_parameter", "bad_json", "body_too_large", "invalid_fact", "invalid_appearance", "invalid_source", "invalid_user", "not_found",
+var errorCodes = []string{"bad_parameter", "bad_json", "body_too_large", "invalid_fact", "invalid_appearance", "invalid_source", "invalid_user", "invalid_setting", "not_found",
 	"unauthorized", "forbidden", "csrf", "unavailable", "bus_unavailable", "store_unavailable", "not_ready", "internal"}
 
 func opID(rt route) string {
