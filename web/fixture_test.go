@@ -194,8 +194,10 @@ func newFixture(t testing.TB) *fixture {
 	seedPosts(t, st, now)
 	seedCases(t, st, now)
 	fx := &fixture{st: st, alerter: &alerterStub{st: st}, tokens: map[string]string{}, now: now}
+	live := newLiveSettings()
 	srv, err := New(Options{Store: st, Facts: storeFacts{st}, Commands: fx.alerter,
-		Thresholds: func() map[string]float64 { return map[string]float64{"vi": 0.62, "fr": 0.58, "en": 0.6} },
+		Thresholds: func() map[string]float64 { return live.Effective().Policy.Thresholds },
+		Settings:   live, SettingWriter: &topicStub{live: live},
 		Routes:     json.RawMessage(`{"routes":[{"severity":"high","channels":["telegram","slack"]}]}`)}, quietLog())
 	if err != nil {
 		t.Fatal(err)

@@ -30,14 +30,17 @@ func (s *topicStub) PutSetting(ctx context.Context, rec schema.Setting) error {
 	return nil
 }
 
+// newLiveSettings is what the serve stage builds from the default flags.
+func newLiveSettings() *settings.Live {
+	base := policy.Default()
+	base.Thresholds = map[string]float64{"vi": 0.5, "fr": 0.5, "en": 0.5, "und": 0.6}
+	return settings.NewLive(base, nil)
+}
+
 func settingsFixture(t *testing.T) (*fixture, *settings.Live) {
 	t.Helper()
 	fx := newFixture(t)
-	base := policy.Default()
-	base.Thresholds = map[string]float64{"vi": 0.5, "fr": 0.5, "en": 0.5, "und": 0.6}
-	live := settings.NewLive(base, nil)
-	fx.srv.opts.Settings, fx.srv.opts.SettingWriter = live, &topicStub{live: live}
-	return fx, live
+	return fx, fx.srv.opts.Settings
 }
 
 func decodeBody(t *testing.T, resp *http.Response, v any) {

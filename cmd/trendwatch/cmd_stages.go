@@ -23,7 +23,7 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return serveStage(c, in, nil, push)
+		return serveStage(c, in, push)
 	}))
 	register("migrate", "apply ClickHouse migrations and create Kafka topics, then exit", func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		c, err := loadConfig("migrate", args, stderr)
@@ -85,7 +85,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	actors = append(actors, ia...)
-	aa, en, err := analyzeStage(c, in)
+	aa, _, err := analyzeStage(c, in)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	actors = append(actors, al...)
-	sa, err := serveStage(c, in, en, push)
+	sa, err := serveStage(c, in, push)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ type infra struct {
 	producer *bus.Producer
 	store    *clickhouse.Store
 	closers  []func()
+	settings *processSettings // liveSettings, once a stage asked
 }
 
 // connect reaches (or, when embedded is true and nothing is configured,

@@ -23,6 +23,7 @@ import (
 	"github.com/trendwatch/trendwatch/analyze/claims"
 	"github.com/trendwatch/trendwatch/bus"
 	"github.com/trendwatch/trendwatch/schema"
+	"github.com/trendwatch/trendwatch/settings"
 	"github.com/trendwatch/trendwatch/store/clickhouse"
 )
 
@@ -218,6 +219,11 @@ func alertStage(c *config, in *infra) ([]actor, error) {
 	if err != nil {
 		return nil, err
 	}
+	ps, settingsActors, err := in.liveSettings(c)
+	if err != nil {
+		eng.Close()
+		return nil, err
+	}
 	cons, err := bus.NewConsumer(bus.ConsumerOptions{Config: in.bus, Group: c.AlertGroup, Topic: schema.TopicAlerts, MaxBatch: 500, Linger: 20 * time.Millisecond},
 		func(ctx context.Context, batch []kafka.Message) error {
 			alerts := make([]schema.Alert, 0, len(batch))
@@ -239,5 +245,19 @@ func alertStage(c *config, in *infra) ([]actor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []actor{{"alert-engine", eng.Run}, {"alert-consumer", cons.Run}}, nil
+	return append(settingsActors, actor{"alert-engine", eng.Run}, actor{"alert-consumer", func(ctx context.Context) error {
+		// Alerts are decided under the settings stored before this start,
+		// then every change enters the engine (journaled between batches).
+		if !ps.waitSettings(ctx) {
+			return nil
+		}
+		ps.live.OnChange(func(e *settings.Effective) {
+			if err := eng.SetPolicy(e.Policy); err != nil {
+				log.Error("alert policy change not applied", slog.Any("revisions", e.Revisions), slog.Any("err", err))
+				return
+			}
+			log.Info("alert policy in force", slog.Any("revisions", e.Revisions), slog.Any("thresholds", e.Policy.Thresholds))
+		})
+		return cons.Run(ctx)
+	}}), nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/trendwatch/trendwatch/analyze/worker"
 	"github.com/trendwatch/trendwatch/bus"
 	"github.com/trendwatch/trendwatch/schema"
+	"github.com/trendwatch/trendwatch/settings"
 )
 
 var (
@@ -37,6 +38,16 @@ func analyzeStage(c *config, in *infra) ([]actor, *enrich.Enricher, error) {
 	ix := claims.NewIndex(claims.Options{Thresholds: th, MinScore: enrich.DefaultStoreMin})
 	en := enrich.New(enrich.Options{Index: ix, Verdicts: splitList(c.AlertVerdicts), Keys: topicKeys, StoreMin: enrich.DefaultStoreMin})
 	log := in.log.With(slog.String("stage", "analyze"))
+	// Which matches alert: the thresholds and verdicts in force (flags,
+	// then an admin's stored settings), the alerter's own, swapped into
+	// the enricher as they change.
+	ps, settingsActors, err := in.liveSettings(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	ps.live.OnChange(func(e *settings.Effective) {
+		en.SetAlerting(e.Policy.Thresholds, e.Policy.DefaultThreshold, e.Policy.Verdicts)
+	})
 
 	follower := bus.NewFollower(in.bus, schema.TopicFacts, func(m kafka.Message) {
 		if m.Value == nil {
@@ -66,20 +77,23 @@ func analyzeStage(c *config, in *infra) ([]actor, *enrich.Enricher, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	actors := []actor{
-		{"facts-follower", follower.Run},
-		{"analyze", func(ctx context.Context) error {
+	actors := append(settingsActors,
+		actor{"facts-follower", follower.Run},
+		actor{"analyze", func(ctx context.Context) error {
 			select {
 			case <-follower.Synced():
 				log.Info("facts index loaded", slog.Int("facts", ix.Len()))
 			case <-ctx.Done():
 				return nil
 			}
+			if !ps.waitSettings(ctx) {
+				return nil
+			}
 			return w.Run(ctx)
 		}},
-		{"facts-mirror", mirror.Run},
-		{"trends", velocity.Run},
-	}
+		actor{"facts-mirror", mirror.Run},
+		actor{"trends", velocity.Run},
+	)
 	return actors, en, nil
 }
 
@@ -115,17 +129,4 @@ func mirrorFacts(ctx context.Context, in *infra, batch []kafka.Message, log *slo
 		puts = append(puts, f)
 	}
 	return flush()
-}
-
-// thresholdsOf shows the thresholds in force, for the API: the live
-// index's when this process analyzes, else the defaults with --thresholds.
-func thresholdsOf(en *enrich.Enricher, c *config) func() map[string]float64 {
-	if en != nil {
-		return en.Index().Thresholds
-	}
-	th, _ := parseThresholds(c.Thresholds)
-	// MinScore lets the index skip re-ranking posts that cannot reach the
-	// confidence from which matches are stored (most of a stream).
-	ix := claims.NewIndex(claims.Options{Thresholds: th, MinScore: enrich.DefaultStoreMin})
-	return ix.Thresholds
 }

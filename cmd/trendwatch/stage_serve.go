@@ -4,26 +4,26 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"time"
 
-	"github.com/trendwatch/trendwatch/analyze/enrich"
 	"github.com/trendwatch/trendwatch/analyze/facts"
 	"github.com/trendwatch/trendwatch/store/clickhouse"
 	"github.com/trendwatch/trendwatch/web"
 )
 
-// serveStage builds the HTTP API and dashboard. en, when this process also
-// analyzes, provides the live thresholds; otherwise the calibrated defaults
-// (and any --thresholds) are shown.
+// serveStage builds the HTTP API and dashboard. The thresholds and alert
+// policy it shows and edits are those in force: the flags', overridden by
+// an admin's stored settings, as this process follows them.
 //
 // Credentials: --api-token is a bootstrap admin bearer token;
 // --admin-password (TRENDWATCH_ADMIN_PASSWORD or _FILE) creates or updates
 // the dashboard user "admin" at start; `trendwatch users` manages
 // the rest. With none of them and no stored user or token, only loopback
 // clients are served (as admin).
-func serveStage(c *config, in *infra, en *enrich.Enricher, ingest http.Handler) ([]actor, error) {
+func serveStage(c *config, in *infra, ingest http.Handler) ([]actor, error) {
 	var routes json.RawMessage
 	if c.AlertRoutes != "" {
 		b, err := os.ReadFile(c.AlertRoutes)
@@ -47,9 +47,16 @@ func serveStage(c *config, in *infra, en *enrich.Enricher, ingest http.Handler) 
 			return nil, fmt.Errorf("cannot set up the admin user: %w", err)
 		}
 	}
+	ps, settingsActors, err := in.liveSettings(c)
+	if err != nil {
+		return nil, err
+	}
 	srv, err := web.New(web.Options{
 		Store: in.store, Facts: in.producer, Commands: in.producer, Ingest: ingest,
-		Thresholds: thresholdsOf(en, c), APIToken: c.APIToken, Routes: routes, TimeZone: tz,
+		Thresholds:    func() map[string]float64 { return maps.Clone(ps.live.Effective().Policy.Thresholds) },
+		Settings:      ps.live,
+		SettingWriter: in.producer,
+		APIToken:      c.APIToken, Routes: routes, TimeZone: tz,
 		SecureCookies: c.SecureCookies,
 		NormalizeFact: facts.Normalize,
 		Retention:     c.retention(),
@@ -57,13 +64,13 @@ func serveStage(c *config, in *infra, en *enrich.Enricher, ingest http.Handler) 
 	if err != nil {
 		return nil, err
 	}
-	actors := []actor{
-		{"serve", func(ctx context.Context) error {
+	actors := append(settingsActors,
+		actor{"serve", func(ctx context.Context) error {
 			return web.Serve(ctx, c.Listen, srv.Handler(), in.log.With("stage", "serve"))
 		}},
 		// Keeps the default trend views computed for the current minute.
-		{"serve-warm", srv.Warm},
-	}
+		actor{"serve-warm", srv.Warm},
+	)
 	if c.CompactEvery > 0 {
 		// Exact counts of closed hours, which week-long views add up
 		// instead of counting millions of rows.
