@@ -139,6 +139,14 @@ func Derive(base policy.Config, records map[string]schema.Setting) (*Effective, 
 	return eff, nil
 }
 
+// Changed returns a channel closed at the next change, once every OnChange
+// function has run for it.
+func (l *Live) Changed() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.changed
+}
+
 // Wait returns once the setting's revision rev (or a later one) is in
 // force, or ctx ends.
 func (l *Live) Wait(ctx context.Context, name string, rev uint64) error {

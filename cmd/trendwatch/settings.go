@@ -4,9 +4,21 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
 	"github.com/trendwatch/trendwatch/bus"
+	"github.com/trendwatch/trendwatch/schema"
 	"github.com/trendwatch/trendwatch/settings"
 )
+
+// settingRevision shows which change of each setting a process has put in
+// force, so an operator (and the end-to-end test) can see a change reach
+// every analyzer and the alerter.
+var settingRevision = promauto.NewGaugeVec(prometheus.GaugeOpts{
+	Namespace: "trendwatch", Subsystem: "settings", Name: "revision",
+	Help: "Revision of each admin setting in force in this process (0: the flags' value).",
+}, []string{"setting"})
 
 // processSettings is a process's view of the settings topic, shared by its
 // stages (under `run`, the analyzer, the alerter and the API use one
@@ -40,6 +52,22 @@ func (in *infra) liveSettings(c *config) (*processSettings, []actor, error) {
 				e := live.Effective()
 				log.Info("settings loaded", slog.Any("revisions", e.Revisions), slog.Any("thresholds", e.Policy.Thresholds))
 			case <-ctx.Done():
+			}
+		}()
+		go func() {
+			for {
+				// Taken before reading, so no change is missed; set once
+				// every stage of the process has applied the change.
+				changed := live.Changed()
+				e := live.Effective()
+				for _, name := range []string{schema.SettingThresholds, schema.SettingAlertPolicy} {
+					settingRevision.WithLabelValues(name).Set(float64(e.Revisions[name]))
+				}
+				select {
+				case <-changed:
+				case <-ctx.Done():
+					return
+				}
 			}
 		}()
 		return f.Run(ctx)
