@@ -186,6 +186,26 @@ func TestBrowser(t *testing.T) {
 	if who, main := text("#who"), text("main"); !strings.Contains(who, "Administrateur") || !strings.Contains(main, "Réponse rapide") || !strings.Contains(main, "Vietnamien") {
 		t.Errorf("role and language names are not in French: %q / %q", who, main)
 	}
+
+	// 8. An admin edits a threshold on the Settings page, in Vietnamese: a
+	// value out of range is refused in Vietnamese, naming it; a decimal
+	// comma is accepted, takes effect and is audited.
+	thVi := chromedp.CSS(`#thresholds-form input[name="th_vi"]`)
+	do("settings vi", chromedp.Navigate(base+"/settings?hl=vi"), vis("#thresholds-form"),
+		chromedp.SetValue(thVi, "1,5"), chromedp.Click(chromedp.CSS("#thresholds-form button")), vis(".error"), shot("11-settings-refused-vi.png"))
+	if msg := text(".error"); !strings.Contains(msg, "ngưỡng của vi là 1.5; phải nằm trong khoảng 0 đến 1") {
+		t.Errorf("refused threshold message: %q", msg)
+	}
+	do("settings save", chromedp.SetValue(thVi, "0,7"), chromedp.Click(chromedp.CSS("#thresholds-form button")), vis(".flash"), shot("12-settings-saved-vi.png"))
+	if flash := text(".flash"); flash != translate("vi", "settings.saved") {
+		t.Errorf("flash after saving: %q", flash)
+	}
+	if got := fx.srv.opts.Settings.Effective().Threshold("vi"); got != 0.7 {
+		t.Errorf("vi threshold in force %v after the form, want 0.7", got)
+	}
+	if audit := text("#settings-audit"); !strings.Contains(audit, "admin1") || !strings.Contains(audit, "vi: 0.5 → 0.7") || !strings.Contains(audit, "Ngưỡng cảnh báo") {
+		t.Errorf("audit list after the change:\n%s", audit)
+	}
 }
 
 func runT[T any](t *testing.T, ctx context.Context, step string, a chromedp.Action[T]) T {
