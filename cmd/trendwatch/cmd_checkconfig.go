@@ -38,6 +38,7 @@ func init() {
 			mode = "embedded default for what is not configured (trendwatch run)"
 		}
 		fmt.Fprintf(stdout, "mode: %s\n", mode)
+		fmt.Fprintln(stdout, "note: thresholds and an alert policy an admin stored (Settings page, PUT /api/v1/settings/...) override --thresholds, --alert-policy and --alert-verdicts")
 		return nil
 	})
 }

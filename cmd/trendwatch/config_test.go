@@ -34,7 +34,7 @@ func TestCheckConfig(t *testing.T) {
 		want     []string // substrings of stdout+stderr
 		absent   []string
 	}{
-		{"defaults are valid", nil, nil, 0, []string{"configuration is valid", "embedded default"}, nil},
+		{"defaults are valid", nil, nil, 0, []string{"configuration is valid", "embedded default", "override --thresholds"}, nil},
 		{"bad broker named with its variable", map[string]string{"TRENDWATCH_KAFKA_BROKERS": "nope"}, nil, 2,
 			[]string{"--kafka-brokers (TRENDWATCH_KAFKA_BROKERS)", `"nope" is not host:port`}, nil},
 		{"several bad settings all reported", nil, []string{"--batch-size", "0", "--log-level", "loud", "--thresholds", "vi=2"}, 2,
