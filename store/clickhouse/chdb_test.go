@@ -72,6 +72,11 @@ var sampleArgs = func() map[string][]any {
 		"case":                   {"c1"},
 		"insert_flags":           {"#t", "burst", ts, 4.5, int64(12), int64(7), []string{"p1", "p2"}, uint64(1)},
 		"flags":                  {start, end + 3600, "burst", "burst", "", "", 100},
+		"insert_labels":          {"kw:bao yagi", "bão Yagi", ts.Truncate(24 * time.Hour), uint64(3)},
+		"topic_labels":           {[]any{"kw:bao yagi"}},
+		"fact_labels":            {[]any{"f1"}},
+		"trend_support":          {[]any{"#t"}, start, end, "", "", "", ""},
+		"first_hour":             nil,
 		// auth.go's statements (AuthQueries)
 		"insert_user":       {"ann", "admin", "hash", uint8(0), ts, uint64(1)},
 		"users":             {"ann", "ann"},
