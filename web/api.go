@@ -445,10 +445,10 @@ type flagJSON struct {
 	Label     string    `json:"label"`
 	TopicKind string    `json:"topic_kind"` // story, fact, phrase, entity, hashtag or url ("kind" is the flag's)
 	Kind      string    `json:"kind"`
-	Score   float64   `json:"score"`
-	Count   int       `json:"count"`
-	Authors int       `json:"authors"`
-	PostIDs []string  `json:"post_ids"`
+	Score     float64   `json:"score"`
+	Count     int       `json:"count"`
+	Authors   int       `json:"authors"`
+	PostIDs   []string  `json:"post_ids"`
 }
 
 // flags lists the velocity detector's stored flags in the range, newest

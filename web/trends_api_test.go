@@ -108,7 +108,9 @@ func TestTrendsLabelsSupportAndTo(t *testing.T) {
 		{"min_sources=-1", `min_sources="-1" must be an integer`},
 	} {
 		resp := fx.do(t, "GET", "/api/v1/trends?"+tc.q, fx.tokens[RoleAnalyst], nil)
-		var e struct{ Error struct{ Code, Message string } }
+		var e struct {
+			Error struct{ Code, Message string }
+		}
 		_ = json.NewDecoder(resp.Body).Decode(&e)
 		if m := e.Error.Message; resp.StatusCode != http.StatusBadRequest || !strings.Contains(m, tc.want) || strings.Contains(m, "2006") {
 			t.Errorf("trends?%s: %d %q, want 400 with %q", tc.q, resp.StatusCode, m, tc.want)

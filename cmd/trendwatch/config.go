@@ -45,6 +45,8 @@ type config struct {
 	TimeZone      string
 	PublicURL     string
 	CompactEvery  time.Duration // 0: this process does not compact
+	// Support a topic needs to enter a ranked trends list.
+	TrendMinPosts, TrendMinSources int
 
 	Feeds          stringList
 	PollInterval   time.Duration
@@ -120,6 +122,8 @@ func bindConfig(fs *flag.FlagSet) *config {
 	fs.StringVar(&c.TimeZone, "timezone", "Asia/Ho_Chi_Minh", "time zone the dashboard shows times in")
 	fs.DurationVar(&c.CompactEvery, "compact-every", time.Minute, "how often serve writes the exact counts of closed hours that long dashboard windows read; 0 turns it off (keep it on in one serve process)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "external URL of the API, used in notification links")
+	fs.IntVar(&c.TrendMinPosts, "trend-min-posts", 3, "posts a topic needs in the window to enter a ranked trends list (API: min_posts)")
+	fs.IntVar(&c.TrendMinSources, "trend-min-sources", 2, "distinct sources or authors a topic needs to enter a ranked trends list; 0 turns the check off (API: min_sources)")
 
 	fs.Var(&c.Feeds, "feed", "RSS/Atom/JSON feed URL to poll (repeatable, or comma-separated)")
 	fs.DurationVar(&c.PollInterval, "poll-interval", 5*time.Minute, "base feed poll interval (adapted per source)")
@@ -232,6 +236,12 @@ func (c *config) validate() error {
 	}
 	if c.CompactEvery < 0 || c.CompactEvery > 0 && c.CompactEvery < time.Second {
 		bad("compact-every", "%s is neither 0 (off) nor at least 1s", c.CompactEvery)
+	}
+	if c.TrendMinPosts < 1 {
+		bad("trend-min-posts", "%d is less than 1", c.TrendMinPosts)
+	}
+	if c.TrendMinSources < 0 {
+		bad("trend-min-sources", "%d is negative", c.TrendMinSources)
 	}
 	if c.PollInterval < time.Second {
 		bad("poll-interval", "%s is shorter than 1s", c.PollInterval)

@@ -52,6 +52,7 @@ func serveStage(c *config, in *infra, en *enrich.Enricher, ingest http.Handler) 
 		Thresholds: thresholdsOf(en, c), APIToken: c.APIToken, Routes: routes, TimeZone: tz,
 		SecureCookies: c.SecureCookies,
 		NormalizeFact: facts.Normalize,
+		TrendMinPosts: c.TrendMinPosts, TrendMinSources: trendMinSources(c.TrendMinSources),
 	}, in.log)
 	if err != nil {
 		return nil, err
@@ -80,4 +81,13 @@ func opsActor(c *config, in *infra) []actor {
 	return []actor{{"metrics", func(ctx context.Context) error {
 		return web.Serve(ctx, c.MetricsListen, web.OpsMux(in.ready), in.log.With("stage", "metrics"))
 	}}}
+}
+
+// trendMinSources maps the flag (0 = no check) to web.Options (0 = the
+// default, negative = no check).
+func trendMinSources(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
