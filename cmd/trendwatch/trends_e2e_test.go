@@ -219,10 +219,10 @@ func TestViNewsTrends(t *testing.T) {
 	}
 	rows.Close()
 
-	trendsAt := func(window string, to time.Time) []trendRow {
+	trendsAt := func(window string, to time.Time, extra ...string) []trendRow {
 		t.Helper()
 		var b struct{ Topics []trendRow }
-		u := base + "/api/v1/trends?limit=10&window=" + window + "&to=" + url.QueryEscape(to.Format(time.RFC3339))
+		u := base + "/api/v1/trends?limit=10&window=" + window + "&to=" + url.QueryEscape(to.Format(time.RFC3339)) + strings.Join(extra, "")
 		if code := getJSON(t, u, &b); code != 200 {
 			t.Fatalf("GET %s: %d", u, code)
 		}
@@ -261,6 +261,13 @@ func TestViNewsTrends(t *testing.T) {
 					shown = append(shown, fmt.Sprintf("%q(%s,%d posts,%d src,G²=%.1f)", tr.Label, tr.Kind, tr.Posts, tr.Sources, tr.Score))
 				}
 				t.Logf("%s %s top 10 at %s: %s", d, w, to.Format("15:04"), strings.Join(shown, " "))
+				if len(top) < 10 { // what lacked support: the most active topics without the check
+					var most []string
+					for _, tr := range trendsAt(w, to, "&sort=posts&min_posts=1&min_sources=0") {
+						most = append(most, fmt.Sprintf("%q(%s,%d posts,%d src)", tr.Label, tr.Kind, tr.Posts, tr.Sources))
+					}
+					t.Logf("    fewer than 10 with support; most posts: %s", strings.Join(most, " "))
+				}
 			}
 		}
 	}

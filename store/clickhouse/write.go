@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -273,29 +274,21 @@ func labelRows(items []schema.Analyzed, published []time.Time) (topics, labels [
 		day          int64
 	}
 	counts := map[key]uint64{}
+	var done []string // this post's labelled topics: a post's keys are few, a scan beats a set
 	for i := range items {
 		a := &items[i]
-		n := min(len(a.Topics), len(a.Labels))
 		day := published[i].Unix() / 86400 * 86400
-		for j := range n {
+		done = done[:0]
+		for j := range min(len(a.Topics), len(a.Labels)) {
 			t, l := a.Topics[j], strings.TrimSpace(a.Labels[j])
-			if t == "" || l == "" {
+			if t == "" || l == "" || slices.Contains(done, t) {
 				continue
 			}
+			done = append(done, t)
 			if len(l) > maxLabelBytes {
 				l = strings.ToValidUTF8(l[:maxLabelBytes], "")
 			}
-			k := key{t, l, day}
-			seen := false
-			for jj := range j { // a post's keys are few: a scan beats a set
-				if a.Topics[jj] == t && jj < n && strings.TrimSpace(a.Labels[jj]) != "" {
-					seen = true
-					break
-				}
-			}
-			if !seen {
-				counts[k]++
-			}
+			counts[key{t, l, day}]++
 		}
 	}
 	keys := make([]key, 0, len(counts))
