@@ -70,8 +70,9 @@ type Trend struct {
 	Authors          int64
 	AuthorsEstimated bool
 	// Sources is the distinct non-empty sources in the window (feeds have
-	// no authors: their support is the outlets), exact; 0 when the topic
-	// is beyond trendSupport's row budget.
+	// no authors: their support is the outlets), exact; 0 when unknown:
+	// the topic is beyond trendSupport's row budget, or it has at least
+	// supportSketchAbove posts and its authors alone gave it support.
 	Sources int64
 	// Baseline is the posts in the baseline period before the window.
 	Baseline int64
@@ -159,11 +160,16 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Score and support rank among the window's most active topics: a
-	// topic needs volume as well as surprise to make the list.
+	// Score ranks among the window's most active topics: a topic needs
+	// volume as well as surprise to make the list. The posts order with a
+	// support check starts from twice the list and widens only when too
+	// many lacked support.
 	candidates := q.Limit
-	if q.Sort == "score" || q.MinSources > 0 {
+	switch {
+	case q.Sort == "score":
 		candidates = max(10*q.Limit, 200)
+	case q.MinSources > 0:
+		candidates = q.Limit + q.Limit/4 + 5
 	}
 	var bases map[string][]uint64
 	var history float64 // hours of the baseline period the store has data for
@@ -192,25 +198,33 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 			out[i].Score = significance(float64(out[i].Posts), out[i].BaselineRate)
 		}
 	}
-	out, err := s.trendsTop(ctx, start, end, v, q.MinPosts, candidates, fh)
-	if err != nil || len(out) == 0 {
-		return nil, err
-	}
+	var out []Trend
 	var support map[string][2]int64
-	if q.MinSources > 0 {
-		if support, err = s.trendSupport(ctx, out, start, end, v); err != nil {
+	for {
+		top, err := s.trendsTop(ctx, start, end, v, q.MinPosts, candidates, fh)
+		if err != nil || len(top) == 0 {
 			return nil, err
 		}
-		kept := out[:0]
-		for _, t := range out {
-			c, ok := support[t.Topic]
-			if !ok || max(c[0], c[1]) >= int64(q.MinSources) {
-				kept = append(kept, t)
+		out = top
+		if q.MinSources <= 0 {
+			break
+		}
+		if support, err = s.supportedTopics(ctx, top, start, end, v, fh, fd, q.MinSources); err != nil {
+			return nil, err
+		}
+		out = out[:0:0]
+		for _, t := range top {
+			if c, ok := support[t.Topic]; !ok || max(c[0], c[1]) >= int64(q.MinSources) {
+				out = append(out, t)
 			}
 		}
-		if out = kept; len(out) == 0 {
-			return nil, nil
+		if q.Sort == "score" || len(out) >= q.Limit || len(top) < candidates || candidates >= 10*q.Limit {
+			break
 		}
+		candidates = min(4*candidates, max(10*q.Limit, 200))
+	}
+	if len(out) == 0 {
+		return nil, nil
 	}
 	// Score needs every candidate's baseline before it can cut the list;
 	// the posts order cuts first and fetches the rest of the list at once.
@@ -244,6 +258,10 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 			out[i].Sources = support[out[i].Topic][0]
 		}
 	}
+	// The support check counted the sources of all but the big topics
+	// whose authors' sketch cleared them: their Sources stays 0 (unknown;
+	// they have authors, which is what the page shows), which spares a
+	// week's list reading ~100k rows again.
 	if support != nil {
 		setSources()
 	} else {
@@ -367,12 +385,57 @@ func (s *Store) historyHours(ctx context.Context, from, to int64) (float64, erro
 	return float64(max(to-max(from, int64(first)), 0)) / 3600, nil
 }
 
+// supportSketchAbove: candidates with at least this many posts are
+// checked first against their authors' sketch (compacted hours' and days'
+// HyperLogLogs, see topicAuthors), which answers most of them (a busy
+// social topic has many authors) without reading rows; only those the
+// sketch cannot clear (feeds: no authors) are counted from the rows.
+const supportSketchAbove = 200
+
+// supportedTopics is trendSupport for the support check: big candidates
+// with enough authors by their sketch pass without a row count (their
+// entry holds the sketch's authors and Sources unknown, 0).
+func (s *Store) supportedTopics(ctx context.Context, ts []Trend, start, end int64, v view, fh, fd map[int64]uint64, minSources int) (map[string][2]int64, error) {
+	var big []any
+	for _, t := range ts {
+		if t.Posts >= supportSketchAbove {
+			big = append(big, t.Topic)
+		}
+	}
+	out := map[string][2]int64{}
+	if len(big) > 0 {
+		a, err := s.topicAuthors(ctx, big, start, end, v, fh, fd)
+		if err != nil {
+			return nil, err
+		}
+		for t, n := range a {
+			if int64(n) >= int64(minSources) {
+				out[t] = [2]int64{0, int64(n)}
+			}
+		}
+	}
+	rest := make([]Trend, 0, len(ts))
+	for _, t := range ts {
+		if _, ok := out[t.Topic]; !ok {
+			rest = append(rest, t)
+		}
+	}
+	counted, err := s.trendSupport(ctx, rest, start, end, v)
+	if err != nil {
+		return nil, err
+	}
+	for t, c := range counted {
+		out[t] = c
+	}
+	return out, nil
+}
+
 // supportRows bounds the rows trendSupport reads: candidates are counted
 // smallest first while their posts (about their rows) fit, so the support
 // check costs a bounded read whatever the data. A topic beyond it has
 // more posts than the budget's smallest candidates together; it passes
 // the support check and its Sources stays 0 (unknown).
-const supportRows = 300_000
+const supportRows = 30_000
 
 // trendSupport counts the distinct non-empty sources and authors of ts'
 // topics in [start, end) from the raw rows (exact; both, because feeds
