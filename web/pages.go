@@ -382,11 +382,15 @@ func (s *Server) topicPage(w http.ResponseWriter, r *http.Request) {
 	v := s.newView(w, r, "trends")
 	key := r.PathValue("key")
 	d := topicData{Key: key, Window: pick(r.URL.Query().Get("window"), windows, "24h"), Windows: windows}
-	d.Label = s.topicLabel(r.Context(), key)
-	v.Title = d.Label.Text
-	if v.Title == "" {
-		v.Title = v.T("kind." + d.Label.Kind)
-	}
+	// The label is a small lookup of its own: it runs while the spread is
+	// counted.
+	labelled := make(chan clickhouse.Label, 1)
+	go func() { labelled <- s.topicLabel(r.Context(), key) }()
+	defer func() {
+		if labelled != nil {
+			<-labelled
+		}
+	}()
 	win, _ := queryDurationValue(d.Window)
 	now := s.opts.Now().UTC().Truncate(time.Minute).Add(time.Minute)
 	from := now.Add(-win)
@@ -422,6 +426,11 @@ func (s *Server) topicPage(w http.ResponseWriter, r *http.Request) {
 		if f != nil {
 			d.Facts = append(d.Facts, toFactView(*f))
 		}
+	}
+	d.Label, labelled = <-labelled, nil
+	v.Title = d.Label.Text
+	if v.Title == "" {
+		v.Title = v.T("kind." + d.Label.Kind)
 	}
 	v.Data = d
 	s.render(w, http.StatusOK, "topic", v)
