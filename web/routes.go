@@ -50,7 +50,11 @@ func (s *Server) apiRoutes() []route {
 		{method: "GET", path: "/api/v1/openapi.json", need: permPublic, handler: s.openapi, summary: "This document", resp: "Object"},
 		{method: "GET", path: "/api/v1/me", need: permRead, handler: s.me, summary: "Who the credentials belong to", resp: "Me"},
 		{method: "GET", path: "/api/v1/trends", need: permRead, handler: s.trends, summary: "Rising topics",
-			params: []param{pWindow, q("lang", "string", "language code"), q("platform", "string", "platform"), pLimit, q("sort", "string", "posts or burst")}, resp: "Trends"},
+			params: []param{pWindow, q("to", "string", "RFC 3339 end of the window, exclusive: what was rising at that moment; default now; rounded down to the minute"),
+				q("lang", "string", "language code"), q("platform", "string", "platform"), pLimit,
+				q("sort", "string", "score (default: the most significant rise, Poisson G² against baseline_rate; burst is an old name for it) or posts"),
+				q("min_posts", "integer", "support: at least this many posts in the window (default 3, or the server's --trend-min-posts)"),
+				q("min_sources", "integer", "support: at least this many distinct sources or authors (default 2, or the server's --trend-min-sources); 0 turns the check off")}, resp: "Trends"},
 		{method: "GET", path: "/api/v1/topics/{key}", need: permRead, handler: s.topic, summary: "Topic timeline",
 			params: append(rangeParams, q("step", "string", "bucket width, e.g. 1m, 1h; rounded down to whole minutes")), resp: "Timeline"},
 		{method: "GET", path: "/api/v1/topics/{key}/timeline.csv", need: permSpread, handler: s.timelineCSV, summary: "Topic timeline as CSV",
@@ -227,7 +231,43 @@ func (s *Server) openAPIDoc() map[string]any {
 		"Appearance": map[string]any{"type": "object", "required": []string{"text"}, "additionalProperties": false,
 			"properties": map[string]any{"text": map[string]any{"type": "string", "description": "the confirmed post's text"}}},
 	}
-	for _, name := range []string{"Status", "Object", "Me", "Trends", "Flags", "Timeline", "Spread", "Facts", "Fact", "Accepted", "Sources", "Source",
+	str, num, integer := map[string]any{"type": "string"}, map[string]any{"type": "number"}, map[string]any{"type": "integer"}
+	desc := func(m map[string]any, d string) map[string]any {
+		out := map[string]any{"description": d}
+		for k, v := range m {
+			out[k] = v
+		}
+		return out
+	}
+	kind := map[string]any{"type": "string", "enum": []string{"story", "fact", "phrase", "entity", "hashtag", "url"},
+		"description": "what the topic is: a story (near-duplicate reports), a fact (matched fact-check), a phrase, an entity, a hashtag or a url"}
+	label := desc(str, "how to show the topic: a story's most central headline, a fact's claim, a phrase's or entity's most frequent accented spelling, #tag, a page title or domain; keys belong in URLs only")
+	topicKey := desc(str, "the topic key, for URLs (topics/{key}) only")
+	object := func(props map[string]any, required ...string) map[string]any {
+		return map[string]any{"type": "object", "additionalProperties": true, "required": required, "properties": props}
+	}
+	trend := object(map[string]any{
+		"topic": topicKey, "label": label, "kind": kind, "verdict": desc(str, "a fact's verdict"),
+		"posts": desc(integer, "posts in the window"), "authors": desc(integer, "distinct authors in the window"),
+		"authors_estimated": map[string]any{"type": "boolean"},
+		"sources":           desc(integer, "distinct sources in the window: the support of feeds, which have no authors"),
+		"baseline":          desc(integer, "posts in the baseline period before the window"),
+		"baseline_rate":     desc(num, "posts expected in the window: the topic's history mixed with the committed background rate (the rate score uses)"),
+		"burst":             desc(num, "posts / baseline_rate"),
+		"score":             desc(num, "Poisson log-likelihood ratio G² = 2(k ln(k/e) − (k − e)) of the posts k against baseline_rate e; 0 unless k > e"),
+		"series":            map[string]any{"type": "array", "items": integer},
+	}, "topic", "label", "kind", "posts", "authors", "sources", "baseline_rate", "score")
+	schemas["Trends"] = object(map[string]any{"window": str, "to": desc(str, "end of the window (RFC 3339)"), "sort": str,
+		"min_posts": integer, "min_sources": integer, "topics": map[string]any{"type": "array", "items": trend}}, "topics")
+	schemas["Flags"] = object(map[string]any{"flags": map[string]any{"type": "array", "items": object(map[string]any{
+		"topic": topicKey, "label": label, "topic_kind": kind, "kind": desc(str, "the flag's kind: emerging or burst"),
+		"time": str, "score": num, "count": integer, "authors": integer, "post_ids": map[string]any{"type": "array", "items": str},
+	}, "topic", "label", "topic_kind", "kind")}}, "flags")
+	schemas["Timeline"] = object(map[string]any{"topic": topicKey, "label": label, "kind": kind, "posts": integer,
+		"points": map[string]any{"type": "array", "items": obj}}, "topic", "label", "kind")
+	schemas["Spread"] = object(map[string]any{"topic": topicKey, "label": label, "kind": kind, "posts": integer,
+		"authors": integer, "sources": integer, "domains": integer}, "topic", "label", "kind")
+	for _, name := range []string{"Status", "Object", "Me", "Facts", "Fact", "Accepted", "Sources", "Source",
 		"Cases", "Case", "CaseCommand", "Users", "User", "UserInput", "Tokens", "TokenInput", "NewToken"} {
 		schemas[name] = obj
 	}

@@ -53,6 +53,7 @@ func serveStage(c *config, in *infra, en *enrich.Enricher, ingest http.Handler) 
 		SecureCookies: c.SecureCookies,
 		NormalizeFact: facts.Normalize,
 		Retention:     c.retention(),
+		TrendMinPosts: c.TrendMinPosts, TrendMinSources: trendMinSources(c.TrendMinSources),
 	}, in.log)
 	if err != nil {
 		return nil, err
@@ -90,4 +91,13 @@ func opsActor(c *config, in *infra) []actor {
 // retention is the configured retention in days as durations.
 func (c *config) retention() clickhouse.Retention {
 	return clickhouse.Retention{Raw: time.Duration(c.RetainRawDays) * 24 * time.Hour, Aggregates: time.Duration(c.RetainAggregatesDays) * 24 * time.Hour}
+}
+
+// trendMinSources maps the flag (0 = no check) to web.Options (0 = the
+// default, negative = no check).
+func trendMinSources(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

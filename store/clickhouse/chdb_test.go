@@ -79,6 +79,11 @@ var sampleArgs = func() map[string][]any {
 		"count_old_posts":        {start},
 		"delete_old_posts":       {start},
 		"drop_partition":         nil,
+		"insert_labels":          {"kw:bao yagi", "bão Yagi", ts.Truncate(24 * time.Hour), uint64(3)},
+		"topic_labels":           {[]any{"kw:bao yagi"}},
+		"fact_labels":            {[]any{"f1"}},
+		"trend_support":          {[]any{"#t"}, start, end, "", "", "", ""},
+		"first_hour":             nil,
 		// auth.go's statements (AuthQueries)
 		"insert_user":       {"ann", "admin", "hash", uint8(0), ts, uint64(1)},
 		"users":             {"ann", "ann"},
