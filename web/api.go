@@ -102,8 +102,7 @@ func New(opts Options, logger *slog.Logger) (*Server, error) {
 	m.Handle("GET /metrics", promhttp.Handler())
 	s.routes = s.apiRoutes()
 	if opts.Ingest != nil {
-		s.routes = append(s.routes, route{method: "POST", path: "/api/v1/ingest", need: permAdmin, handler: opts.Ingest.ServeHTTP,
-			summary: "Push posts (JSON array or JSONL)", body: "Object", resp: "Object", status: 202})
+		s.routes = append(s.routes, ingestRoute(opts.Ingest))
 	}
 	for _, rt := range s.routes {
 		m.Handle(rt.method+" "+rt.path, s.guard(rt.need, false, rt.handler))
