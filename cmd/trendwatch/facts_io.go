@@ -62,7 +62,7 @@ func init() {
 
 // authHint tells a CLI user refused by the API how to authenticate.
 const authHint = "pass a token of a responder or admin with --api-token or TRENDWATCH_API_TOKEN_FILE " +
-	"(create one with `trendwatch users token LABEL --role responder`), or run the command on the machine of a trendwatch " +
+	"(create one with `trendwatch users token LABEL --role responder`), or run the command on the same machine as a trendwatch " +
 	"that has no users or tokens yet (loopback clients need none then), or with --data-dir of a local `trendwatch run`"
 
 // apiFacts talks to a running trendwatch's facts API.
