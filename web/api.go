@@ -36,6 +36,11 @@ type Options struct {
 	Commands CommandWriter // nil makes case actions answer 503
 	// Ingest, when set, is mounted at POST /api/v1/ingest (admin role).
 	Ingest http.Handler
+	// CheckSourceURL, when set, refuses a feed or crawl source whose URL
+	// the collectors' SSRF guard would refuse (a private or loopback
+	// address not in --fetch-allow), so that POST /api/v1/sources says so
+	// at once instead of the source failing at every poll.
+	CheckSourceURL func(ctx context.Context, url string) error
 	// Thresholds returns the per-language alert thresholds in force.
 	Thresholds func() map[string]float64
 	// Routes is the alert routing configuration in force (JSON), shown on

@@ -216,6 +216,12 @@ func (s *Server) postSource(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, "invalid_source", "%v", err)
 			return
 		}
+		if s.opts.CheckSourceURL != nil {
+			if err := s.opts.CheckSourceURL(r.Context(), src.URL); err != nil {
+				writeError(w, http.StatusBadRequest, "invalid_source", "the collectors may not fetch %s (%v): start trendwatch with --fetch-allow naming that host or network (e.g. --fetch-allow 127.0.0.1 or 10.0.0.0/8) to allow it", src.URL, err)
+				return
+			}
+		}
 	} else if strings.TrimSpace(src.URL) == "" {
 		writeError(w, http.StatusBadRequest, "invalid_source", "url is required")
 		return

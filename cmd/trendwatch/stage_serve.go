@@ -51,7 +51,7 @@ func serveStage(c *config, in *infra, en *enrich.Enricher, ingest http.Handler) 
 		Store: in.store, Facts: in.producer, Commands: in.producer, Ingest: ingest,
 		Thresholds: thresholdsOf(en, c), APIToken: c.APIToken, Routes: routes, TimeZone: tz,
 		SecureCookies: c.SecureCookies,
-		NormalizeFact: facts.Normalize,
+		NormalizeFact: facts.Normalize, CheckSourceURL: sourceURLCheck(c),
 	}, in.log)
 	if err != nil {
 		return nil, err
