@@ -90,26 +90,25 @@ func processAlive(pid int) bool {
 }
 
 // explicit reports whether a setting was given on the command line or in
-// the environment (then the local run must not override it).
+// the environment (an empty variable counts as not given).
 func explicit(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	if set {
-		return true
-	}
-	if _, ok := os.LookupEnv(envName(name)); ok {
-		return true
-	}
-	return false
+	return set || os.Getenv(envName(name)) != ""
 }
 
-// useLocalRun fills the settings a CLI command needs and was not given
-// from the addresses file of a `trendwatch run` using the same --data-dir.
-// It reports whether a local run was found; a missing or stale file is
-// not an error (the command then says what to set).
+// useLocalRun fills the connection settings of a CLI command from the
+// addresses file of the `trendwatch run` using the same --data-dir, unless
+// the command was given an address of its own (--kafka-brokers,
+// --clickhouse-addr or --listen, as a flag or in the environment): an
+// address given means that deployment, not a mix with the local one. It
+// reports whether a local run was used; a missing or stale file is not an
+// error (the command then says what to set).
 func (c *config) useLocalRun(fs *flag.FlagSet) (bool, error) {
-	if c.KafkaBrokers != "" && c.ClickHouseAddr != "" && explicit(fs, "listen") {
-		return false, nil
+	for _, name := range []string{"kafka-brokers", "clickhouse-addr", "listen"} {
+		if fs.Lookup(name) != nil && explicit(fs, name) {
+			return false, nil
+		}
 	}
 	lr, err := readLocalRun(c.DataDir)
 	if errors.Is(err, errNoLocalRun) {
@@ -118,22 +117,16 @@ func (c *config) useLocalRun(fs *flag.FlagSet) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	fill := func(name string, dst *string, v string) {
-		if v != "" && fs.Lookup(name) != nil && !explicit(fs, name) {
+	set := func(name string, dst *string, v string) {
+		if fs.Lookup(name) != nil && !explicit(fs, name) {
 			*dst = v
 		}
 	}
-	// Kafka and ClickHouse come as a pair with their namespace: a prefix or
-	// database given for another cluster must not be applied to this one.
-	if c.KafkaBrokers == "" {
-		c.KafkaBrokers = lr.KafkaBrokers
-		fill("kafka-topic-prefix", &c.KafkaTopicPrefix, lr.KafkaTopicPrefix)
-	}
-	if c.ClickHouseAddr == "" {
-		c.ClickHouseAddr = lr.ClickHouseAddr
-		fill("clickhouse-database", &c.ClickHouseDatabase, lr.ClickHouseDatabase)
-	}
-	fill("listen", &c.Listen, lr.Listen)
+	set("kafka-brokers", &c.KafkaBrokers, lr.KafkaBrokers)
+	set("kafka-topic-prefix", &c.KafkaTopicPrefix, lr.KafkaTopicPrefix)
+	set("clickhouse-addr", &c.ClickHouseAddr, lr.ClickHouseAddr)
+	set("clickhouse-database", &c.ClickHouseDatabase, lr.ClickHouseDatabase)
+	set("listen", &c.Listen, lr.Listen)
 	return true, nil
 }
 
