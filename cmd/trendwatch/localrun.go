@@ -154,9 +154,13 @@ func bindClientConfig(fs *flag.FlagSet, groups ...[]string) *config {
 		usage := f.Usage
 		switch name {
 		case "data-dir":
-			usage = "data directory of a local `trendwatch run`: its recorded addresses are used for the connection settings not given"
+			usage = "data directory of a local trendwatch run: the addresses it recorded there are used when none is given below"
 		case "listen":
-			usage = "address of the trendwatch HTTP API (default: the local run's, else 127.0.0.1:8080)"
+			usage = "address of the trendwatch HTTP API; default: the local run's, else"
+		case "kafka-brokers":
+			usage = "Kafka bootstrap brokers host:port,…; default: the local run's embedded broker"
+		case "clickhouse-addr":
+			usage = "ClickHouse native-protocol address host:port; default: the local run's server"
 		case "api-token":
 			usage = "bearer token for the API (secret; or TRENDWATCH_API_TOKEN_FILE); not needed on the machine of a run without users or tokens"
 		}
