@@ -52,7 +52,7 @@ func TestLocalRun(t *testing.T) {
 	}
 	var lines strings.Builder
 	for i := range 4 {
-		fmt.Fprintf(&lines, `{"id":"ready-%d","author":"a%d","text":"Nước ngập phố Hàng Bông sau mưa lớn #ngaptest %d","lang":"vi"}`+"\n", i, i, i)
+		fmt.Fprintf(&lines, `{"id":"ready-%d","author":"a%d","source":"s%d","text":"Nước ngập phố Hàng Bông sau mưa lớn #ngaptest %d","lang":"vi"}`+"\n", i, i, i, i)
 	}
 	resp, err := http.Post(base+"/api/v1/ingest", "application/x-ndjson", strings.NewReader(lines.String()))
 	if err != nil {
@@ -80,6 +80,25 @@ func TestLocalRun(t *testing.T) {
 		return code == 200 && tl.Posts == 4, fmt.Sprintf("topic: status %d, %d posts", code, tl.Posts)
 	})
 	posts := chPosts(t, lr.ClickHouseAddr, lr.ClickHouseDatabase)
+	pushed := time.Now()
+
+	// The ranked list counts whole minutes, so the pushed posts reach it
+	// at the next minute boundary, not later: nothing is lost at start.
+	waitFor(t, "the pushed topic in /api/v1/trends", time.Until(pushed.Truncate(time.Minute).Add(90*time.Second)), func() (bool, string) {
+		var tr struct {
+			Topics []struct {
+				Topic string `json:"topic"`
+				Posts int64  `json:"posts"`
+			} `json:"topics"`
+		}
+		getJSON(t, base+"/api/v1/trends?window=1h&limit=1000", &tr)
+		for _, x := range tr.Topics {
+			if x.Topic == "#ngaptest" {
+				return x.Posts == 4, fmt.Sprintf("%d posts", x.Posts)
+			}
+		}
+		return false, fmt.Sprintf("not among %d topics", len(tr.Topics))
+	})
 
 	// CLI commands with only --data-dir (no address in the environment).
 	cli := func(stdin string, env []string, args ...string) string {
