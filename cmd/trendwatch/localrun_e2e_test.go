@@ -91,13 +91,13 @@ func TestLocalRun(t *testing.T) {
 				Posts int64  `json:"posts"`
 			} `json:"topics"`
 		}
-		getJSON(t, base+"/api/v1/trends?window=1h&limit=1000", &tr)
+		code := getJSON(t, base+"/api/v1/trends?window=1h&limit=1000", &tr)
 		for _, x := range tr.Topics {
 			if x.Topic == "#ngaptest" {
 				return x.Posts == 4, fmt.Sprintf("%d posts", x.Posts)
 			}
 		}
-		return false, fmt.Sprintf("not among %d topics", len(tr.Topics))
+		return false, fmt.Sprintf("status %d at %s, not among %d topics", code, time.Now().UTC().Format(time.TimeOnly), len(tr.Topics))
 	})
 
 	// CLI commands with only --data-dir (no address in the environment).
