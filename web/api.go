@@ -36,6 +36,11 @@ type Options struct {
 	Commands CommandWriter // nil makes case actions answer 503
 	// Ingest, when set, is mounted at POST /api/v1/ingest (admin role).
 	Ingest http.Handler
+	// CheckSourceURL, when set, refuses a feed or crawl source whose URL
+	// the collectors' SSRF guard would refuse (a private or loopback
+	// address not in --fetch-allow), so that POST /api/v1/sources says so
+	// at once instead of the source failing at every poll.
+	CheckSourceURL func(ctx context.Context, url string) error
 	// Thresholds returns the per-language alert thresholds in force.
 	Thresholds func() map[string]float64
 	// Routes is the alert routing configuration in force (JSON), shown on
@@ -110,8 +115,7 @@ func New(opts Options, logger *slog.Logger) (*Server, error) {
 	m.Handle("GET /metrics", promhttp.Handler())
 	s.routes = s.apiRoutes()
 	if opts.Ingest != nil {
-		s.routes = append(s.routes, route{method: "POST", path: "/api/v1/ingest", need: permAdmin, handler: opts.Ingest.ServeHTTP,
-			summary: "Push posts (JSON array or JSONL)", body: "Object", resp: "Object", status: 202})
+		s.routes = append(s.routes, ingestRoute(opts.Ingest))
 	}
 	for _, rt := range s.routes {
 		m.Handle(rt.method+" "+rt.path, s.guard(rt.need, false, rt.handler))

@@ -271,6 +271,7 @@ func (s *Server) openAPIDoc() map[string]any {
 		"Cases", "Case", "CaseCommand", "Users", "User", "UserInput", "Tokens", "TokenInput", "NewToken"} {
 		schemas[name] = obj
 	}
+	documentIngest(paths, schemas)
 	return map[string]any{
 		"openapi": "3.0.3",
 		"info":    map[string]any{"title": "trendwatch API", "version": "1", "description": "Trends, spread, facts, cases and administration. Roles: analyst (read), editor (+spread, exports), responder (+cases, facts), admin (everything)."},

@@ -50,10 +50,11 @@ func serveStage(c *config, in *infra, en *enrich.Enricher, ingest http.Handler) 
 	srv, err := web.New(web.Options{
 		Store: in.store, Facts: in.producer, Commands: in.producer, Ingest: ingest,
 		Thresholds: thresholdsOf(en, c), APIToken: c.APIToken, Routes: routes, TimeZone: tz,
-		SecureCookies: c.SecureCookies,
-		NormalizeFact: facts.Normalize,
-		Retention:     c.retention(),
-		TrendMinPosts: c.TrendMinPosts, TrendMinSources: trendMinSources(c.TrendMinSources),
+		SecureCookies:  c.SecureCookies,
+		NormalizeFact:  facts.Normalize,
+		CheckSourceURL: sourceURLCheck(c),
+		Retention:      c.retention(),
+		TrendMinPosts:  c.TrendMinPosts, TrendMinSources: trendMinSources(c.TrendMinSources),
 	}, in.log)
 	if err != nil {
 		return nil, err
