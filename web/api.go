@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -82,6 +83,10 @@ type Server struct {
 	routes []route
 	pages  *pages
 	memo   *memo // nil when Options.NoCache
+	// The live trends' data version and when it was read (liveVersion).
+	versionMu sync.Mutex
+	version   uint64
+	versionAt time.Time
 }
 
 // New builds the API's and the dashboard's routes.

@@ -92,12 +92,19 @@ func (m *memo) evictLocked(now time.Time) {
 func (s *Server) trendsCached(ctx context.Context, q clickhouse.TrendsQuery) ([]clickhouse.Trend, error) {
 	now := s.opts.Now()
 	minute := now.UTC().Truncate(time.Minute)
+	var version uint64
 	if !q.Now.IsZero() { // a past moment (?to=): cached by its own minute
 		minute = q.Now.UTC().Truncate(time.Minute)
 	} else {
-		q.Now = now
+		// The live list includes the minute under way, so a post pushed
+		// now is listed within seconds rather than at the next minute, and
+		// it is cached only while no new topic rows arrived (checked at most
+		// every liveRecheck), so the page and the API never disagree for
+		// longer than that.
+		q.Now = minute.Add(time.Minute)
+		version = s.liveVersion(ctx, now)
 	}
-	key := fmt.Sprintf("trends|%d|%s|%s|%d|%s|%d|%d|%d|%d|%d", minute.Unix(), q.Lang, q.Platform, q.Window, q.Sort, q.Limit, q.Buckets, q.Baseline, q.MinPosts, q.MinSources)
+	key := fmt.Sprintf("trends|%d|%d|%s|%s|%d|%s|%d|%d|%d|%d|%d", minute.Unix(), version, q.Lang, q.Platform, q.Window, q.Sort, q.Limit, q.Buckets, q.Baseline, q.MinPosts, q.MinSources)
 	v, err := s.memo.get(ctx, key, now, func(ctx context.Context) (any, error) { return s.opts.Store.Trends(ctx, q) })
 	if err != nil {
 		return nil, err
@@ -114,6 +121,26 @@ func (s *Server) spreadCached(ctx context.Context, topic string, from, to time.T
 		return clickhouse.Spread{}, err
 	}
 	return v.(clickhouse.Spread), nil
+}
+
+// liveRecheck is how often live views look for new data.
+const liveRecheck = 5 * time.Second
+
+// liveVersion is the store's data version, read at most every liveRecheck;
+// 0 when it cannot be read (the minute alone keys the cache then).
+func (s *Server) liveVersion(ctx context.Context, now time.Time) uint64 {
+	s.versionMu.Lock()
+	defer s.versionMu.Unlock()
+	if now.Sub(s.versionAt) < liveRecheck && now.After(s.versionAt) {
+		return s.version
+	}
+	v, err := s.opts.Store.DataVersion(ctx)
+	if err != nil {
+		s.log.Debug("cannot read the data version", slog.Any("err", err))
+		return 0
+	}
+	s.version, s.versionAt = v, now
+	return v
 }
 
 // trendsPageQuery is the store query behind the trends page. The

@@ -28,6 +28,7 @@ var sampleArgs = func() map[string][]any {
 	vi := []any{[]any{"#t"}, "vi", "vi", "", ""}
 	return map[string][]any{
 		"hour_deliveries":        {int64(0), end + 3600},
+		"data_version":           {start},
 		"compactions":            {uint32(3600), int64(0), end + 3600},
 		"insert_compactions":     {time.Unix(h, 0), uint32(3600), uint64(1), uint64(1)},
 		"compact_1_hour":         {uint64(1), h, h + 3600, uint64(1), h, h + 3600},

@@ -101,6 +101,10 @@ GROUP BY topic`
 	qHourDeliveries = `SELECT hour, sumMerge(deliveries) FROM hour_deliveries
 WHERE hour >= toDateTime(?) AND hour < toDateTime(?)
 GROUP BY hour`
+	// The topic rows inserted for the last hours: it grows with every
+	// write, so a cached dashboard answer keyed by it is never older than
+	// the data. args: from
+	qDataVersion = `SELECT sumMerge(deliveries) FROM hour_deliveries WHERE hour >= toDateTime(?)`
 	// args: span, from, to
 	qCompactions = `SELECT start, argMax(deliveries, version), max(version) FROM compactions
 WHERE span = ? AND start >= toDateTime(?) AND start < toDateTime(?)
@@ -371,6 +375,7 @@ func Queries() map[string]string {
 	authors, _ := authorsSQL(authorPlan{days: []pin{{day, 1}}, hours: p}, view{})
 	return map[string]string{
 		"hour_deliveries":        qHourDeliveries,
+		"data_version":           qDataVersion,
 		"compactions":            qCompactions,
 		"insert_compactions":     qInsertCompactions,
 		"compact_1_hour":         fmt.Sprintf(qCompactHours, compactHours(p.pins)),
