@@ -61,14 +61,19 @@ func NewConsumer(opts ConsumerOptions, h Handler, logger *slog.Logger) (*Consume
 // the sinks make harmless. One it accepted is committed.
 func (c *Consumer) Run(ctx context.Context) error {
 	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:           c.opts.Brokers,
-		GroupID:           c.opts.Config.TopicPrefix + c.opts.Group, // groups are cluster-wide too
-		Topic:             c.opts.Config.Topic(c.opts.Topic),
-		MinBytes:          1,
-		MaxBytes:          16 << 20,
-		MaxWait:           100 * time.Millisecond,
-		QueueCapacity:     c.opts.MaxBatch,
-		CommitInterval:    0, // synchronous commits: offsets move only after the sink
+		Brokers:        c.opts.Brokers,
+		GroupID:        c.opts.Config.TopicPrefix + c.opts.Group, // groups are cluster-wide too
+		Topic:          c.opts.Config.Topic(c.opts.Topic),
+		MinBytes:       1,
+		MaxBytes:       16 << 20,
+		MaxWait:        100 * time.Millisecond,
+		QueueCapacity:  c.opts.MaxBatch,
+		CommitInterval: 0, // synchronous commits: offsets move only after the sink
+		// A group with no committed offset starts at the earliest one: a
+		// new group (first start, a new analyzer deployment, a renamed
+		// group) sees everything already written, so nothing pushed before
+		// it joined is lost. Chosen over holding readiness until every
+		// group is assigned, which cannot cover a group that joins later.
 		StartOffset:       kafka.FirstOffset,
 		HeartbeatInterval: time.Second,
 		SessionTimeout:    10 * time.Second,

@@ -7,6 +7,7 @@ package ingest
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/trendwatch/trendwatch/schema"
 )
@@ -17,6 +18,20 @@ import (
 type Publisher interface {
 	Publish(ctx context.Context, posts ...schema.Post) error
 }
+
+// UndatedBacklog is the published time of an item that carried no usable
+// date and was already there when its source was first polled (the
+// source's backlog): 1970-01-01T00:00:00Z, which keeps it out of every
+// trend window and every rate, while it is still stored, searchable and
+// matched against facts. Stamping such items with the fetch time, as
+// collectors once did, made a new source's whole backlog look published
+// in one minute: a burst that never happened. An undated item that
+// appears after the first poll gets its first-seen (fetch) time, which is
+// then within one poll interval of the truth.
+//
+// Dated items keep their dates: the trend detector runs on event time, so
+// an old item counts at its old time and cannot make a burst now.
+var UndatedBacklog = time.Unix(0, 0).UTC()
 
 // MemoryPublisher collects posts in memory; for tests and dry runs.
 type MemoryPublisher struct {

@@ -25,6 +25,11 @@ if ! python3 -c 'import chdb' >/dev/null 2>&1; then
   python3 -m pip install -q chdb >/dev/null 2>&1 || pip3 install -q --break-system-packages chdb >/dev/null
 fi
 
+if ! python3 -c 'import openapi_spec_validator' >/dev/null 2>&1; then
+  log "installing openapi-spec-validator (checks the served OpenAPI document) from PyPI"
+  python3 -m pip install -q openapi-spec-validator >/dev/null 2>&1 || pip3 install -q --break-system-packages openapi-spec-validator >/dev/null
+fi
+
 # A real SMTP server for the email channel's tests (Go module proxy).
 TRENDWATCH_MAILPIT=$(scripts/mailpit.sh)
 export TRENDWATCH_MAILPIT

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -37,6 +38,11 @@ type Options struct {
 	Commands CommandWriter // nil makes case actions answer 503
 	// Ingest, when set, is mounted at POST /api/v1/ingest (admin role).
 	Ingest http.Handler
+	// CheckSourceURL, when set, refuses a feed or crawl source whose URL
+	// the collectors' SSRF guard would refuse (a private or loopback
+	// address not in --fetch-allow), so that POST /api/v1/sources says so
+	// at once instead of the source failing at every poll.
+	CheckSourceURL func(ctx context.Context, url string) error
 	// Thresholds returns the per-language alert thresholds in force.
 	Thresholds func() map[string]float64
 	// Settings, when set, makes the thresholds and the alert policy
@@ -65,6 +71,11 @@ type Options struct {
 	// Retention is the retention in force (shown on the Settings page);
 	// zero durations keep data for ever.
 	Retention clickhouse.Retention
+	// TrendMinPosts and TrendMinSources are the support a topic needs to
+	// enter a ranked trends list (posts in the window; distinct sources or
+	// authors): 0 takes the defaults, 3 and 2; a negative TrendMinSources
+	// turns the check off. A query's min_posts/min_sources win.
+	TrendMinPosts, TrendMinSources int
 	// NoCache turns off the per-minute result cache (see cache.go), for
 	// benchmarks of cold queries.
 	NoCache bool
@@ -79,6 +90,10 @@ type Server struct {
 	routes []route
 	pages  *pages
 	memo   *memo // nil when Options.NoCache
+	// The live trends' data version and when it was read (liveVersion).
+	versionMu sync.Mutex
+	version   uint64
+	versionAt time.Time
 }
 
 // New builds the API's and the dashboard's routes.
@@ -112,8 +127,7 @@ func New(opts Options, logger *slog.Logger) (*Server, error) {
 	m.Handle("GET /metrics", promhttp.Handler())
 	s.routes = append(s.apiRoutes(), s.settingsRoutes()...)
 	if opts.Ingest != nil {
-		s.routes = append(s.routes, route{method: "POST", path: "/api/v1/ingest", need: permAdmin, handler: opts.Ingest.ServeHTTP,
-			summary: "Push posts (JSON array or JSONL)", body: "Object", resp: "Object", status: 202})
+		s.routes = append(s.routes, ingestRoute(opts.Ingest))
 	}
 	for _, rt := range s.routes {
 		m.Handle(rt.method+" "+rt.path, s.guard(rt.need, false, rt.handler))
@@ -225,13 +239,74 @@ func queryStep(r *http.Request, def time.Duration) (time.Duration, error) {
 }
 
 type trendJSON struct {
-	Topic            string  `json:"topic"`
+	Topic            string  `json:"topic"` // the key: for URLs (topics/{key})
+	Label            string  `json:"label"` // how to show it (see clickhouse.TopicLabels)
+	Kind             string  `json:"kind"`  // story, fact, phrase, entity, hashtag or url
+	Verdict          string  `json:"verdict,omitempty"`
 	Posts            int64   `json:"posts"`
 	Authors          int64   `json:"authors"`
 	AuthorsEstimated bool    `json:"authors_estimated"` // a HyperLogLog estimate, within ~2% (5,000 authors or more)
-	Baseline         int64   `json:"baseline"`
-	Burst            float64 `json:"burst"`
+	Sources          int64   `json:"sources"`           // distinct sources: the support of feeds, which have no authors
+	Baseline         int64   `json:"baseline"`          // posts in the baseline period before the window
+	BaselineRate     float64 `json:"baseline_rate"`     // expected posts in the window: history mixed with the background prior
+	Burst            float64 `json:"burst"`             // posts / baseline_rate
+	Score            float64 `json:"score"`             // Poisson log-likelihood ratio (G²) of posts against baseline_rate
 	Series           []int   `json:"series"`
+}
+
+func toTrendJSON(t clickhouse.Trend) trendJSON {
+	return trendJSON{Topic: t.Topic, Label: t.Label, Kind: t.Kind, Verdict: t.Verdict, Posts: t.Posts, Authors: t.Authors,
+		AuthorsEstimated: t.AuthorsEstimated, Sources: t.Sources, Baseline: t.Baseline, BaselineRate: t.BaselineRate,
+		Burst: t.Burst, Score: t.Score, Series: nonNilInts(t.Series)}
+}
+
+// Support a topic needs to enter a ranked list by default: this many
+// posts from at least trendMinSources distinct sources or authors.
+const (
+	defaultTrendMinPosts   = 3
+	defaultTrendMinSources = 2
+)
+
+// supportDefaults is the support in force unless a query says otherwise:
+// the server's options, else the defaults.
+func (s *Server) supportDefaults() (minPosts, minSources int) {
+	minPosts, minSources = s.opts.TrendMinPosts, s.opts.TrendMinSources
+	if minPosts <= 0 {
+		minPosts = defaultTrendMinPosts
+	}
+	switch {
+	case minSources < 0:
+		minSources = 0
+	case minSources == 0:
+		minSources = defaultTrendMinSources
+	}
+	return minPosts, minSources
+}
+
+// trendSupport is the support of a trends request: its min_posts and
+// min_sources, else supportDefaults.
+func (s *Server) trendSupport(r *http.Request) (minPosts, minSources int, err error) {
+	minPosts, minSources = s.supportDefaults()
+	if minPosts, err = queryInt(r, "min_posts", minPosts, 1, 1000000); err != nil {
+		return 0, 0, err
+	}
+	if minSources, err = queryInt(r, "min_sources", minSources, 0, 1000000); err != nil {
+		return 0, 0, err
+	}
+	return minPosts, minSources, nil
+}
+
+// queryTime reads an RFC 3339 date-time parameter; zero when absent.
+func queryTime(r *http.Request, name string) (time.Time, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s=%q must be an RFC 3339 date-time such as 2026-08-17T10:00:00+07:00 or 2026-08-17T03:00:00Z", name, v)
+	}
+	return t, nil
 }
 
 func (s *Server) trends(w http.ResponseWriter, r *http.Request) {
@@ -246,12 +321,26 @@ func (s *Server) trends(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sortBy := r.URL.Query().Get("sort")
-	if sortBy != "" && sortBy != "posts" && sortBy != "burst" {
-		writeError(w, http.StatusBadRequest, "bad_parameter", "sort=%q must be posts or burst", sortBy)
+	switch sortBy {
+	case "", "burst":
+		sortBy = "score"
+	case "score", "posts":
+	default:
+		writeError(w, http.StatusBadRequest, "bad_parameter", "sort=%q must be score or posts", sortBy)
 		return
 	}
-	q := clickhouse.TrendsQuery{Window: win, Now: s.opts.Now(), Lang: r.URL.Query().Get("lang"),
-		Platform: r.URL.Query().Get("platform"), Limit: limit, Sort: sortBy}
+	to, err := queryTime(r, "to")
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_parameter", "%v", err)
+		return
+	}
+	minPosts, minSources, err := s.trendSupport(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_parameter", "%v", err)
+		return
+	}
+	q := clickhouse.TrendsQuery{Window: win, Now: to, Lang: r.URL.Query().Get("lang"),
+		Platform: r.URL.Query().Get("platform"), Limit: limit, Sort: sortBy, MinPosts: minPosts, MinSources: minSources}
 	rows, err := s.trendsCached(r.Context(), q)
 	if err != nil {
 		s.storeError(w, err)
@@ -259,9 +348,25 @@ func (s *Server) trends(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]trendJSON, 0, len(rows))
 	for _, t := range rows {
-		out = append(out, trendJSON{Topic: t.Topic, Posts: t.Posts, Authors: t.Authors, AuthorsEstimated: t.AuthorsEstimated, Baseline: t.Baseline, Burst: t.Burst, Series: nonNilInts(t.Series)})
+		out = append(out, toTrendJSON(t))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"window": win.String(), "generated": s.opts.Now().UTC(), "topics": out})
+	end := to
+	if end.IsZero() {
+		end = s.opts.Now()
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"window": win.String(), "to": end.UTC().Truncate(time.Minute), "generated": s.opts.Now().UTC(),
+		"sort": sortBy, "min_posts": minPosts, "min_sources": minSources, "topics": out})
+}
+
+// topicLabel is the label of one topic for the topic endpoints; a store
+// error leaves the label empty rather than failing the answer.
+func (s *Server) topicLabel(ctx context.Context, key string) clickhouse.Label {
+	ls, err := s.opts.Store.TopicLabels(ctx, []string{key})
+	if err != nil {
+		s.log.Warn("cannot label topic", slog.String("topic", key), slog.Any("err", err))
+		return clickhouse.Label{Kind: clickhouse.KindOf(key)}
+	}
+	return ls[key]
 }
 
 type pointJSON struct {
@@ -302,7 +407,8 @@ func (s *Server) topic(w http.ResponseWriter, r *http.Request) {
 	for _, p := range ps {
 		total += p.Posts
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"topic": key, "from": from, "to": to, "step": step.String(), "posts": total, "points": points(ps)})
+	l := s.topicLabel(r.Context(), key)
+	writeJSON(w, http.StatusOK, map[string]any{"topic": key, "label": l.Text, "kind": l.Kind, "from": from, "to": to, "step": step.String(), "posts": total, "points": points(ps)})
 }
 
 type countJSON struct {
@@ -340,8 +446,9 @@ func (s *Server) spread(w http.ResponseWriter, r *http.Request) {
 			facts = append(facts, f)
 		}
 	}
+	l := s.topicLabel(r.Context(), key)
 	writeJSON(w, http.StatusOK, map[string]any{
-		"topic": key, "from": from, "to": to,
+		"topic": key, "label": l.Text, "kind": l.Kind, "from": from, "to": to,
 		"posts": sp.Posts, "authors": sp.AuthorCount, "sources": sp.SourceCount, "domains": sp.DomainCount,
 		"first_seen": nullTime(sp.FirstSeen), "last_seen": nullTime(sp.LastSeen),
 		"timeline": points(sp.Timeline), "cumulative": points(sp.Cumulative),
@@ -352,13 +459,15 @@ func (s *Server) spread(w http.ResponseWriter, r *http.Request) {
 }
 
 type flagJSON struct {
-	Time    time.Time `json:"time"`
-	Topic   string    `json:"topic"`
-	Kind    string    `json:"kind"`
-	Score   float64   `json:"score"`
-	Count   int       `json:"count"`
-	Authors int       `json:"authors"`
-	PostIDs []string  `json:"post_ids"`
+	Time      time.Time `json:"time"`
+	Topic     string    `json:"topic"`
+	Label     string    `json:"label"`
+	TopicKind string    `json:"topic_kind"` // story, fact, phrase, entity, hashtag or url ("kind" is the flag's)
+	Kind      string    `json:"kind"`
+	Score     float64   `json:"score"`
+	Count     int       `json:"count"`
+	Authors   int       `json:"authors"`
+	PostIDs   []string  `json:"post_ids"`
 }
 
 // flags lists the velocity detector's stored flags in the range, newest
@@ -381,13 +490,23 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, err)
 		return
 	}
+	keys := make([]string, 0, len(fs))
+	for _, f := range fs {
+		keys = append(keys, f.Topic)
+	}
+	labels, err := s.opts.Store.TopicLabels(r.Context(), keys)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
 	out := make([]flagJSON, 0, len(fs))
 	for _, f := range fs {
 		ids := f.PostIDs
 		if ids == nil {
 			ids = []string{}
 		}
-		out = append(out, flagJSON{Time: f.Time.UTC(), Topic: f.Topic, Kind: f.Kind, Score: f.Score, Count: f.Count, Authors: f.Authors, PostIDs: ids})
+		l := labels[f.Topic]
+		out = append(out, flagJSON{Time: f.Time.UTC(), Topic: f.Topic, Label: l.Text, TopicKind: l.Kind, Kind: f.Kind, Score: f.Score, Count: f.Count, Authors: f.Authors, PostIDs: ids})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "flags": out})
 }

@@ -236,7 +236,7 @@ func (s *Server) postSource(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, 64<<10, &src) {
 		return
 	}
-	if err := s.checkSource(&src); err != nil {
+	if err := s.checkSource(r.Context(), &src); err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_source", "%v", err)
 		return
 	}

@@ -92,8 +92,19 @@ func (m *memo) evictLocked(now time.Time) {
 func (s *Server) trendsCached(ctx context.Context, q clickhouse.TrendsQuery) ([]clickhouse.Trend, error) {
 	now := s.opts.Now()
 	minute := now.UTC().Truncate(time.Minute)
-	key := fmt.Sprintf("trends|%d|%s|%s|%d|%s|%d|%d|%d", minute.Unix(), q.Lang, q.Platform, q.Window, q.Sort, q.Limit, q.Buckets, q.Baseline)
-	q.Now = now
+	var version uint64
+	if !q.Now.IsZero() { // a past moment (?to=): cached by its own minute
+		minute = q.Now.UTC().Truncate(time.Minute)
+	} else {
+		// The live list includes the minute under way, so a post pushed
+		// now is listed within seconds rather than at the next minute, and
+		// it is cached only while no new topic rows arrived (checked at most
+		// every liveRecheck), so the page and the API never disagree for
+		// longer than that.
+		q.Now = minute.Add(time.Minute)
+		version = s.liveVersion(ctx, now)
+	}
+	key := fmt.Sprintf("trends|%d|%d|%s|%s|%d|%s|%d|%d|%d|%d|%d", minute.Unix(), version, q.Lang, q.Platform, q.Window, q.Sort, q.Limit, q.Buckets, q.Baseline, q.MinPosts, q.MinSources)
 	v, err := s.memo.get(ctx, key, now, func(ctx context.Context) (any, error) { return s.opts.Store.Trends(ctx, q) })
 	if err != nil {
 		return nil, err
@@ -112,13 +123,34 @@ func (s *Server) spreadCached(ctx context.Context, topic string, from, to time.T
 	return v.(clickhouse.Spread), nil
 }
 
+// liveRecheck is how often live views look for new data.
+const liveRecheck = 5 * time.Second
+
+// liveVersion is the store's data version, read at most every liveRecheck;
+// 0 when it cannot be read (the minute alone keys the cache then).
+func (s *Server) liveVersion(ctx context.Context, now time.Time) uint64 {
+	s.versionMu.Lock()
+	defer s.versionMu.Unlock()
+	if now.Sub(s.versionAt) < liveRecheck && now.After(s.versionAt) {
+		return s.version
+	}
+	v, err := s.opts.Store.DataVersion(ctx)
+	if err != nil {
+		s.log.Debug("cannot read the data version", slog.Any("err", err))
+		return 0
+	}
+	s.version, s.versionAt = v, now
+	return v
+}
+
 // trendsPageQuery is the store query behind the trends page. The
 // baseline is the store's 6 windows capped at a week: week-over-week is
 // what "rising" means for the 7-day view, and reading six weeks of rows
 // for it costs ~40% more at 1M posts (BenchmarkPages) for no better signal.
-func trendsPageQuery(win time.Duration, lang, platform, sort string) clickhouse.TrendsQuery {
-	return clickhouse.TrendsQuery{Window: win, Lang: lang, Platform: platform, Limit: 50, Sort: sort, Buckets: 24,
-		Baseline: min(6*win, 7*24*time.Hour)}
+func (s *Server) trendsPageQuery(win time.Duration, lang, platform, sort string, to time.Time) clickhouse.TrendsQuery {
+	minPosts, minSources := s.supportDefaults()
+	return clickhouse.TrendsQuery{Window: win, Now: to, Lang: lang, Platform: platform, Limit: 50, Sort: sort, Buckets: 24,
+		Baseline: min(6*win, 7*24*time.Hour), MinPosts: minPosts, MinSources: minSources}
 }
 
 // Warm computes the trends page's unfiltered views at the start of every
@@ -131,9 +163,9 @@ func (s *Server) Warm(ctx context.Context) error {
 	}
 	for {
 		for _, w := range windows {
-			for _, sort := range []string{"burst", "posts"} {
+			for _, sort := range []string{"score", "posts"} {
 				win, _ := queryDurationValue(w)
-				if _, err := s.trendsCached(ctx, trendsPageQuery(win, "", "", sort)); err != nil && ctx.Err() == nil {
+				if _, err := s.trendsCached(ctx, s.trendsPageQuery(win, "", "", sort, time.Time{})); err != nil && ctx.Err() == nil {
 					s.log.Debug("cannot warm trends", slog.String("window", w), slog.Any("err", err))
 				}
 			}

@@ -196,6 +196,22 @@ var messages = map[string][3]string{
 	"verdict.true":               {"Đúng", "Vrai", "True"},
 	"verdict.unproven":           {"Chưa kiểm chứng được", "Non prouvé", "Unproven"},
 	"hours":                      {"giờ", "h", "h"},
+	"sort.score":                 {"Nổi bật nhất", "Hausse la plus significative", "Most significant rise"},
+	"trends.at":                  {"Tại thời điểm", "À l'instant", "At"},
+	"trends.now":                 {"bây giờ", "maintenant", "now"},
+	"trends.bad_to":              {"Thời điểm (to) phải là ngày giờ, ví dụ 2026-08-17T10:00.", "L'instant (to) doit être une date et une heure, par exemple 2026-08-17T10:00.", "The moment (to) must be a date and time such as 2026-08-17T10:00."},
+	"score":                      {"Mức nổi bật", "Significativité", "Score"},
+	"score.help":                 {"Tỷ số hợp lý Poisson (G²) của số bài so với mức nền: trên 10 là rất khó xảy ra ngẫu nhiên", "Rapport de vraisemblance de Poisson (G²) des messages face à la référence : au-dessus de 10, très improbable par hasard", "Poisson likelihood ratio (G²) of the posts against the baseline: above 10 is very unlikely by chance"},
+	"baseline.help":              {"Số bài dự kiến trong khoảng này, theo lịch sử của chủ đề và bảng nền", "Messages attendus sur cette période, d'après l'historique du sujet et la table de fond", "Posts expected in this window, from the topic's history and the background table"},
+	"sources.short":              {"nguồn", "sources", "sources"},
+	"authors_or_sources":         {"Tác giả / nguồn", "Auteurs / sources", "Authors / sources"},
+	"kind.story":                 {"Sự kiện", "Événement", "Story"},
+	"kind.fact":                  {"Kiểm chứng", "Vérification", "Fact"},
+	"kind.phrase":                {"Cụm từ", "Expression", "Phrase"},
+	"kind.entity":                {"Tên riêng", "Entité", "Entity"},
+	"kind.hashtag":               {"Hashtag", "Hashtag", "Hashtag"},
+	"kind.url":                   {"Liên kết", "Lien", "Link"},
+	"unlabelled":                 {"(chưa có nhãn)", "(sans libellé)", "(no label)"},
 }
 
 func langIndex(l string) int {

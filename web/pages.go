@@ -42,7 +42,7 @@ var pageNames = []string{"login", "trends", "topic", "cases", "facts", "fact_edi
 func loadPages() (*pages, error) {
 	base, err := template.New("layout.html").Funcs(template.FuncMap{
 		"sparkline": sparkline, "barList": barList, "timeChart": timeChart,
-		"topicURL": topicURL, "verdictClass": verdictClass, "zonesList": func() []string { return zones }, "list": func(s ...string) []string { return s }, "bytes": humanBytes, "pct": func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
+		"topicURL": topicURL, "verdictClass": verdictClass, "zonesList": func() []string { return zones }, "list": func(s ...string) []string { return s }, "bytes": humanBytes, "pct": func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }, "rate": rateText,
 	}).ParseFS(assets, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("cannot parse layout: %w", err)
@@ -75,6 +75,15 @@ func humanBytes(n uint64) string {
 		exp++
 	}
 	return strconv.FormatFloat(float64(n)/float64(div), 'f', 1, 64) + " " + "KMGTPE"[exp:exp+1] + "iB"
+}
+
+// rateText shows an expected number of posts: two significant digits
+// below 10 (a prior's 0.0125 is not "0.0"), whole numbers above.
+func rateText(f float64) string {
+	if f >= 10 {
+		return strconv.FormatFloat(f, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(f, 'g', 2, 64)
 }
 
 // verdictClass keeps CSS class names to the known verdicts.
@@ -265,28 +274,64 @@ var windows = []string{"15m", "1h", "6h", "24h", "7d"}
 
 type trendsData struct {
 	Window, Lang, Platform, Sort string
+	To                           string // the moment shown, as the picker's value ("" = now)
 	Windows                      []string
 	Langs, Platforms             []string
 	Topics                       []clickhouse.Trend
+	// NoAuthors: no listed topic has authors (feeds): the column counts
+	// sources and says so.
+	NoAuthors bool
+}
+
+// pickerLayout is the value format of an <input type="datetime-local">.
+const pickerLayout = "2006-01-02T15:04"
+
+// pageTime reads the trends page's to: the picker's local date-time in
+// the viewer's zone, or RFC 3339.
+func pageTime(v string, tz *time.Location) (time.Time, error) {
+	if t, err := time.ParseInLocation(pickerLayout, v, tz); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.RFC3339, v)
 }
 
 func (s *Server) trendsPage(w http.ResponseWriter, r *http.Request) {
 	v := s.newView(w, r, "trends")
 	v.Title = v.T("nav.trends")
 	qs := r.URL.Query()
+	sortBy := qs.Get("sort")
+	if sortBy == "burst" {
+		sortBy = "score"
+	}
 	d := trendsData{Window: pick(qs.Get("window"), windows, "1h"), Lang: qs.Get("lang"), Platform: qs.Get("platform"),
-		Sort: pick(qs.Get("sort"), []string{"posts", "burst"}, "burst"), Windows: windows,
+		Sort: pick(sortBy, []string{"posts", "score"}, "score"), Windows: windows,
 		Langs: []string{"vi", "fr", "en"}, Platforms: []string{"web", "rss", "mastodon", "bluesky", "reddit", "telegram", "youtube"}}
 	if len(d.Lang) > 8 || len(d.Platform) > 32 {
 		d.Lang, d.Platform = "", ""
 	}
+	var to time.Time
+	if raw := qs.Get("to"); raw != "" {
+		t, err := pageTime(raw, v.TZ)
+		if err != nil {
+			v.Error, v.Data = v.T("trends.bad_to"), d
+			s.render(w, http.StatusBadRequest, "trends", v)
+			return
+		}
+		to, d.To = t, t.In(v.TZ).Format(pickerLayout)
+	}
 	win, _ := queryDurationValue(d.Window)
-	ts, err := s.trendsCached(r.Context(), trendsPageQuery(win, d.Lang, d.Platform, d.Sort))
+	ts, err := s.trendsCached(r.Context(), s.trendsPageQuery(win, d.Lang, d.Platform, d.Sort, to))
 	if err != nil {
 		s.pageStoreError(w, r, err)
 		return
 	}
 	d.Topics = ts
+	d.NoAuthors = len(ts) > 0
+	for _, t := range ts {
+		if t.Authors > 0 {
+			d.NoAuthors = false
+		}
+	}
 	v.Data = d
 	s.render(w, http.StatusOK, "trends", v)
 }
@@ -312,6 +357,7 @@ func queryDurationValue(v string) (time.Duration, error) {
 
 type topicData struct {
 	Key, Window   string
+	Label         clickhouse.Label
 	Windows       []string
 	Timeline      []clickhouse.Point
 	Spread        clickhouse.Spread
@@ -352,7 +398,15 @@ func (s *Server) topicPage(w http.ResponseWriter, r *http.Request) {
 	v := s.newView(w, r, "trends")
 	key := r.PathValue("key")
 	d := topicData{Key: key, Window: pick(r.URL.Query().Get("window"), windows, "24h"), Windows: windows}
-	v.Title = key
+	// The label is a small lookup of its own: it runs while the spread is
+	// counted.
+	labelled := make(chan clickhouse.Label, 1)
+	go func() { labelled <- s.topicLabel(r.Context(), key) }()
+	defer func() {
+		if labelled != nil {
+			<-labelled
+		}
+	}()
 	win, _ := queryDurationValue(d.Window)
 	now := s.opts.Now().UTC().Truncate(time.Minute).Add(time.Minute)
 	from := now.Add(-win)
@@ -388,6 +442,11 @@ func (s *Server) topicPage(w http.ResponseWriter, r *http.Request) {
 		if f != nil {
 			d.Facts = append(d.Facts, toFactView(*f))
 		}
+	}
+	d.Label, labelled = <-labelled, nil
+	v.Title = d.Label.Text
+	if v.Title == "" {
+		v.Title = v.T("kind." + d.Label.Kind)
 	}
 	v.Data = d
 	s.render(w, http.StatusOK, "topic", v)

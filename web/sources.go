@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -54,7 +55,7 @@ var sourceKinds = map[string]bool{"feed": true, "crawl": true, "mastodon": true,
 
 // checkSource validates a source from the API or the Sources form and
 // fills in its id, state and creation time.
-func (s *Server) checkSource(src *schema.Source) error {
+func (s *Server) checkSource(ctx context.Context, src *schema.Source) error {
 	src.URL = strings.TrimSpace(src.URL)
 	if src.Kind == "" {
 		src.Kind = "feed"
@@ -65,6 +66,13 @@ func (s *Server) checkSource(src *schema.Source) error {
 	if src.Kind == "feed" || src.Kind == "crawl" {
 		if err := checkURL(src.URL); err != nil {
 			return err
+		}
+		// Refused now rather than at every poll: the collectors' guard
+		// would never fetch it.
+		if s.opts.CheckSourceURL != nil {
+			if err := s.opts.CheckSourceURL(ctx, src.URL); err != nil {
+				return fmt.Errorf("the collectors may not fetch %s (%v): start trendwatch with --fetch-allow naming that host or network (e.g. --fetch-allow 127.0.0.1 or 10.0.0.0/8) to allow it", src.URL, err)
+			}
 		}
 	} else if src.URL == "" {
 		return fmt.Errorf("url is required")
@@ -205,7 +213,7 @@ func (s *Server) sourcePost(w http.ResponseWriter, r *http.Request) {
 	}
 	src := schema.Source{Kind: r.PostFormValue("kind"), URL: r.PostFormValue("url"), Name: strings.TrimSpace(r.PostFormValue("name")),
 		Lang: r.PostFormValue("lang")}
-	if err := s.checkSource(&src); err != nil {
+	if err := s.checkSource(r.Context(), &src); err != nil {
 		http.Redirect(w, r, "/sources?error=invalid", http.StatusSeeOther)
 		return
 	}

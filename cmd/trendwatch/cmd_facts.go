@@ -20,12 +20,12 @@ import (
 // newFactSink opens the sink imported facts are published to (the
 // compacted facts topic). It is set by the Kafka wiring; while it is nil,
 // only `facts import --dry-run` works. The returned func closes the sink.
-var newFactSink func(ctx context.Context, stderr io.Writer) (facts.Sink, func() error, error)
+var newFactSink func(ctx context.Context, c *config, stderr io.Writer) (facts.Sink, func() error, error)
 
 // newFactSource opens a reader of the current facts database (the facts
 // topic or its ClickHouse mirror) for `facts export`. The returned func
 // closes it.
-var newFactSource func(ctx context.Context) (func(ctx context.Context) ([]schema.Fact, error), func() error, error)
+var newFactSource func(ctx context.Context, c *config) (func(ctx context.Context) ([]schema.Fact, error), func() error, error)
 
 // factBatch is how many facts go to the sink per call: large enough to
 // amortise a produce round trip, small enough to stay under broker limits.
@@ -63,6 +63,7 @@ func runFactsImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	dryRun := fs.Bool("dry-run", false, "parse and report counts and errors; publish nothing")
 	alertVerdicts := fs.String("alert-verdicts", "false,misleading", "fact verdicts that raise alerts (as the analyzers run with); facts with other verdicts are counted in a warning")
 	defVerdict := fs.String("default-verdict", "", "verdict for facts that have none (one of "+strings.Join(facts.Verdicts, ", ")+"), e.g. false for a set of debunked claims")
+	c := bindClientConfig(fs, kafkaClientFlags, apiClientFlags)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: trendwatch facts import FILE|- [flags]")
 		fs.PrintDefaults()
@@ -124,7 +125,10 @@ func runFactsImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	if newFactSink == nil {
 		return errors.New("this build has no fact sink wired (Kafka); use --dry-run or a build with the facts topic configured")
 	}
-	sink, closeSink, err := newFactSink(ctx, stderr)
+	if _, err := c.useLocalRun(fs); err != nil {
+		return err
+	}
+	sink, closeSink, err := newFactSink(ctx, c, stderr)
 	if err != nil {
 		return fmt.Errorf("cannot open fact sink: %w", err)
 	}
@@ -223,6 +227,7 @@ func runFactsExport(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := newFlagSet("facts export", stderr)
 	format := fs.String("format", facts.FormatJSONL, "output format, one of "+strings.Join(facts.ExportFormats, ", "))
 	out := fs.String("out", "", "output file (written atomically); empty writes to stdout")
+	c := bindClientConfig(fs, chClientFlags, apiClientFlags)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -239,7 +244,10 @@ func runFactsExport(ctx context.Context, args []string, stdout, stderr io.Writer
 	if newFactSource == nil {
 		return errors.New("this build has no fact source wired (Kafka or ClickHouse); cannot export")
 	}
-	load, closeSrc, err := newFactSource(ctx)
+	if _, err := c.useLocalRun(fs); err != nil {
+		return err
+	}
+	load, closeSrc, err := newFactSource(ctx, c)
 	if err != nil {
 		return fmt.Errorf("cannot open fact source: %w", err)
 	}

@@ -41,7 +41,7 @@ func withSink(t *testing.T, sink *memSink) {
 	t.Helper()
 	old := newFactSink
 	t.Cleanup(func() { newFactSink = old })
-	newFactSink = func(context.Context, io.Writer) (facts.Sink, func() error, error) {
+	newFactSink = func(context.Context, *config, io.Writer) (facts.Sink, func() error, error) {
 		return sink, func() error { sink.closed = true; return nil }, nil
 	}
 }
@@ -128,7 +128,7 @@ func TestFactsExport(t *testing.T) {
 	}
 	old := newFactSource
 	t.Cleanup(func() { newFactSource = old })
-	newFactSource = func(context.Context) (func(context.Context) ([]schema.Fact, error), func() error, error) {
+	newFactSource = func(context.Context, *config) (func(context.Context) ([]schema.Fact, error), func() error, error) {
 		rev := make([]schema.Fact, len(in))
 		for i := range in {
 			rev[len(in)-1-i] = in[i]

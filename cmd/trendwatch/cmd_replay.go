@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
+	"github.com/trendwatch/trendwatch/bus"
 	"github.com/trendwatch/trendwatch/ingest/replay"
 )
 
@@ -23,12 +26,16 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	lang := fs.String("lang", "", "language of records that name none (e.g. vi for the vi-news files)")
 	platform := fs.String("platform", "", `platform of records ("rss" for news items and "replay" for detect records when empty)`)
 	dryRun := fs.Bool("dry-run", false, "parse and print a summary without publishing")
+	c := bindClientConfig(fs, kafkaClientFlags)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: trendwatch replay [flags] FILE|-\n\nFILE holds JSON lines: news items {id,title,link,summary,source,category,published,fetched},\ndetect records {id,time,text,author,source,url,lang}, or trendwatch posts.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if err := c.validate(); err != nil {
+		return usagef("invalid configuration:\n%w", err)
 	}
 	if fs.NArg() != 1 {
 		return fmt.Errorf("%w: replay needs exactly one FILE (or - for stdin)", errUsage)
@@ -65,19 +72,38 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *dryRun {
 		return nil
 	}
-	if newPostPublisher == nil {
-		return errors.New("this build has no post publisher (Kafka) wired; cannot replay")
-	}
-	pub, closePub, err := newPostPublisher(ctx, stderr)
+	log := c.logger(stderr)
+	pub, err := openPostPublisher(ctx, c, fs, log)
 	if err != nil {
-		return fmt.Errorf("cannot connect the post publisher: %w", err)
+		return err
 	}
-	defer func() {
-		if closePub != nil {
-			_ = closePub()
-		}
-	}()
-	st, err := replay.Play(ctx, pub, posts, replay.Options{Speed: *speed, Loop: *loop, Retime: *retime}, slog.New(slog.NewTextHandler(stderr, nil)))
+	st, err := replay.Play(ctx, pub, posts, replay.Options{Speed: *speed, Loop: *loop, Retime: *retime}, log)
+	if cerr := pub.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("cannot flush the last posts: %w", cerr)
+	}
 	fmt.Fprintf(stdout, "replay: published %d posts in %d pass(es)\n", st.Published, st.Passes)
 	return err
+}
+
+// openPostPublisher connects to the Kafka given by --kafka-brokers, else
+// to the embedded broker of the `trendwatch run` recorded in --data-dir,
+// and makes sure the topics exist.
+func openPostPublisher(ctx context.Context, c *config, fs *flag.FlagSet, log *slog.Logger) (*bus.Producer, error) {
+	if _, err := c.useLocalRun(fs); err != nil {
+		return nil, err
+	}
+	if c.KafkaBrokers == "" {
+		return nil, usagef("no Kafka to publish to: set --kafka-brokers (TRENDWATCH_KAFKA_BROKERS), or start `trendwatch run` and pass its --data-dir (now %s, where no running instance is recorded)", c.DataDir)
+	}
+	brokers, err := bus.ParseBrokers(c.KafkaBrokers)
+	if err != nil {
+		return nil, usagef("--kafka-brokers: %v", err)
+	}
+	cfg := c.busConfig(brokers)
+	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := bus.EnsureTopics(tctx, cfg); err != nil {
+		return nil, err
+	}
+	return bus.NewProducer(cfg, log), nil
 }

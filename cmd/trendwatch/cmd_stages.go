@@ -5,6 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/trendwatch/trendwatch/web"
 )
 
 func init() {
@@ -100,6 +105,37 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	actors = append(actors, sa...)
-	log.Info("trendwatch running", slog.String("api", "http://"+c.Listen), slog.Any("kafka", in.brokers))
+	actors = append(actors, runOpsActor(c, in, log)...)
+	removeAddrs, err := writeLocalRun(c, localRun{
+		PID: os.Getpid(), Started: time.Now().UTC(),
+		KafkaBrokers: strings.Join(in.brokers, ","), KafkaTopicPrefix: c.KafkaTopicPrefix,
+		ClickHouseAddr: in.chAddr, ClickHouseDatabase: c.ClickHouseDatabase,
+		Listen: c.Listen, MetricsListen: c.MetricsListen,
+	})
+	if err != nil {
+		return err
+	}
+	defer removeAddrs()
+	log.Info("trendwatch running", slog.String("api", "http://"+c.Listen), slog.Any("kafka", in.brokers),
+		slog.String("clickhouse", in.chAddr), slog.String("addresses", c.path(localRunFile)))
 	return runGroup(ctx, log, actors...)
+}
+
+// runOpsActor serves /metrics, /healthz and /readyz on --metrics-listen
+// under run too (they are also on the API listener). Unlike a lone stage,
+// run keeps going when that address is taken: its API, which also serves
+// them, is what an operator of the one-process default looks at first,
+// and a second run on the same machine must not die of the default port.
+func runOpsActor(c *config, in *infra, log *slog.Logger) []actor {
+	if c.MetricsListen == "" {
+		return nil
+	}
+	return []actor{{"metrics", func(ctx context.Context) error {
+		err := web.Serve(ctx, c.MetricsListen, web.OpsMux(in.ready), in.log.With("stage", "metrics"))
+		if err != nil && ctx.Err() == nil {
+			log.Error("metrics and health are served on the API listener only", slog.String("metrics_listen", c.MetricsListen), slog.Any("err", err))
+			<-ctx.Done()
+		}
+		return nil
+	}}}
 }

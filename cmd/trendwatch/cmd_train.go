@@ -22,6 +22,7 @@ func init() {
 		if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 			fmt.Fprintln(stdout, "Usage: trendwatch train match --facts F1,F2 --queries Q1,Q2 --qrels R1,R2 --out FILE")
 			fmt.Fprintln(stdout, "       trendwatch train background --facts F1,F2 --texts GLOB1,GLOB2 --out FILE")
+			fmt.Fprintln(stdout, "       trendwatch train trend-background [--news GLOB] [--out FILE]")
 			return nil
 		}
 		switch args[0] {
@@ -29,8 +30,10 @@ func init() {
 			return runTrainMatch(ctx, args[1:], stdout, stderr)
 		case "background":
 			return runTrainBackground(ctx, args[1:], stdout, stderr)
+		case "trend-background":
+			return runTrainTrendBackground(ctx, args[1:], stdout, stderr)
 		}
-		return usagef("unknown training %q (want match or background)", args[0])
+		return usagef("unknown training %q (want match, background or trend-background)", args[0])
 	})
 }
 

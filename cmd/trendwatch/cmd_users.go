@@ -28,7 +28,9 @@ const usersUsage = `Usage:
   trendwatch users token LABEL --role ROLE [--ttl 720h]             (prints the secret once)
   trendwatch users tokens
   trendwatch users revoke TOKEN_ID
-ClickHouse is taken from the usual settings (TRENDWATCH_CLICKHOUSE_ADDR, _DATABASE, _USER, _PASSWORD).`
+ClickHouse is taken from --clickhouse-addr, --clickhouse-database, --clickhouse-user and
+--clickhouse-password (or TRENDWATCH_CLICKHOUSE_ADDR, …), else from the running
+` + "`trendwatch run`" + ` whose --data-dir is given (default ./data).`
 
 // runUsers manages credentials directly in ClickHouse, so the first admin
 // can be created before any server runs (or use TRENDWATCH_ADMIN_PASSWORD
@@ -46,6 +48,10 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	role := fs.String("role", "", "role: "+strings.Join(web.Roles, ", "))
 	ttl := fs.Duration("ttl", 0, "token lifetime; 0 never expires")
+	c := bindClientConfig(fs, chClientFlags)
+	if err := applyEnv(fs); err != nil {
+		return err
+	}
 	var pos []string
 	for len(rest) > 0 { // flags may follow the positional argument
 		if err := fs.Parse(rest); err != nil {
@@ -56,12 +62,14 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		pos, rest = append(pos, fs.Arg(0)), fs.Args()[1:]
 	}
-	c, err := loadConfig("users", nil, stderr)
-	if err != nil {
+	if err := c.validate(); err != nil {
+		return usagef("invalid configuration:\n%w", err)
+	}
+	if _, err := c.useLocalRun(fs); err != nil {
 		return err
 	}
 	if c.ClickHouseAddr == "" {
-		return usagef("set TRENDWATCH_CLICKHOUSE_ADDR (with the embedded default, manage users from the dashboard's settings page or with TRENDWATCH_ADMIN_PASSWORD)")
+		return usagef("no ClickHouse to manage users in: set --clickhouse-addr (TRENDWATCH_CLICKHOUSE_ADDR), or start `trendwatch run` and pass its --data-dir (now %s, where no running instance is recorded)", c.DataDir)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	st, err := openStore(ctx, c, c.ClickHouseAddr, log)

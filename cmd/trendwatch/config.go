@@ -50,6 +50,8 @@ type config struct {
 	RetainRawDays        int
 	RetainAggregatesDays int
 	RetentionEvery       time.Duration
+	// Support a topic needs to enter a ranked trends list.
+	TrendMinPosts, TrendMinSources int
 
 	Feeds          stringList
 	PollInterval   time.Duration
@@ -128,6 +130,8 @@ func bindConfig(fs *flag.FlagSet) *config {
 	fs.IntVar(&c.RetainAggregatesDays, "retain-aggregates-days", 400, "days to keep hourly aggregates, compacted hours and trend flags; 0 keeps them (facts, cases and sources are never dropped)")
 	fs.DurationVar(&c.RetentionEvery, "retention-every", time.Hour, "how often serve drops expired partitions and reports table sizes; 0 turns it off (keep it on in one serve process)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "external URL of the API, used in notification links")
+	fs.IntVar(&c.TrendMinPosts, "trend-min-posts", 3, "posts a topic needs in the window to enter a ranked trends list (API: min_posts)")
+	fs.IntVar(&c.TrendMinSources, "trend-min-sources", 2, "distinct sources or authors a topic needs to enter a ranked trends list; 0 turns the check off (API: min_sources)")
 
 	fs.Var(&c.Feeds, "feed", "RSS/Atom/JSON feed URL to poll (repeatable, or comma-separated)")
 	fs.DurationVar(&c.PollInterval, "poll-interval", 5*time.Minute, "base feed poll interval (adapted per source)")
@@ -249,6 +253,12 @@ func (c *config) validate() error {
 	}
 	if c.RetentionEvery < 0 || c.RetentionEvery > 0 && c.RetentionEvery < time.Minute {
 		bad("retention-every", "%s is neither 0 (off) nor at least 1m", c.RetentionEvery)
+	}
+	if c.TrendMinPosts < 1 {
+		bad("trend-min-posts", "%d is less than 1", c.TrendMinPosts)
+	}
+	if c.TrendMinSources < 0 {
+		bad("trend-min-sources", "%d is negative", c.TrendMinSources)
 	}
 	if c.PollInterval < time.Second {
 		bad("poll-interval", "%s is shorter than 1s", c.PollInterval)

@@ -18,16 +18,11 @@ import (
 	"github.com/trendwatch/trendwatch/store/clickhouse"
 )
 
-// Facts reach a deployment through Kafka when TRENDWATCH_KAFKA_BROKERS is
-// set (the distributed case), and otherwise through the HTTP API of a
-// running trendwatch (TRENDWATCH_LISTEN, default 127.0.0.1:8080), which is
-// how one imports into `trendwatch run` with its embedded broker.
+// Facts reach a deployment through Kafka when --kafka-brokers is set or a
+// local `trendwatch run` is recorded in --data-dir, and otherwise through
+// the HTTP API of a running trendwatch (--listen, default 127.0.0.1:8080).
 func init() {
-	newFactSink = func(ctx context.Context, stderr io.Writer) (facts.Sink, func() error, error) {
-		c, err := loadConfig("facts", nil, stderr)
-		if err != nil {
-			return nil, nil, err
-		}
+	newFactSink = func(ctx context.Context, c *config, stderr io.Writer) (facts.Sink, func() error, error) {
 		if c.KafkaBrokers != "" {
 			brokers, _ := bus.ParseBrokers(c.KafkaBrokers)
 			cfg := c.busConfig(brokers)
@@ -39,11 +34,7 @@ func init() {
 		}
 		return &apiFacts{base: "http://" + c.Listen, token: c.APIToken, client: &http.Client{Timeout: 60 * time.Second}}, func() error { return nil }, nil
 	}
-	newFactSource = func(ctx context.Context) (func(ctx context.Context) ([]schema.Fact, error), func() error, error) {
-		c, err := loadConfig("facts", nil, io.Discard)
-		if err != nil {
-			return nil, nil, err
-		}
+	newFactSource = func(ctx context.Context, c *config) (func(ctx context.Context) ([]schema.Fact, error), func() error, error) {
 		if c.ClickHouseAddr != "" {
 			st, err := clickhouse.Open(ctx, clickhouse.Options{Addrs: strings.Split(c.ClickHouseAddr, ","), Database: c.ClickHouseDatabase, Username: c.ClickHouseUser, Password: c.ClickHousePassword}, nil)
 			if err != nil {
@@ -68,6 +59,11 @@ func init() {
 		return api.all, func() error { return nil }, nil
 	}
 }
+
+// authHint tells a CLI user refused by the API how to authenticate.
+const authHint = "pass a token of a responder or admin with --api-token or TRENDWATCH_API_TOKEN_FILE " +
+	"(create one with `trendwatch users token LABEL --role responder`), or run the command on the same machine as a trendwatch " +
+	"that has no users or tokens yet (loopback clients need none then), or with --data-dir of a local `trendwatch run`"
 
 // apiFacts talks to a running trendwatch's facts API.
 type apiFacts struct {
@@ -94,10 +90,13 @@ func (a *apiFacts) do(ctx context.Context, method, path string, body any, out an
 	}
 	resp, err := a.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach the trendwatch API at %s (set TRENDWATCH_LISTEN, or TRENDWATCH_KAFKA_BROKERS to publish directly): %w", a.base, err)
+		return fmt.Errorf("cannot reach the trendwatch API at %s (set --listen, or --data-dir of a local `trendwatch run`, or --kafka-brokers to publish directly): %w", a.base, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		return fmt.Errorf("the trendwatch API at %s refused %s %s (%s): %s", a.base, method, path, resp.Status, authHint)
+	}
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(b)))
 	}

@@ -39,6 +39,21 @@ func envName(name string) string {
 // (TRENDWATCH_<NAME>, or TRENDWATCH_<NAME>_FILE for secrets), then the
 // command line.
 func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := applyEnv(fs); err != nil {
+		return err
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usagef("%w", err)
+	}
+	return nil
+}
+
+// applyEnv sets fs's flags from TRENDWATCH_<NAME> (or <NAME>_FILE for
+// secrets), before the command line is parsed.
+func applyEnv(fs *flag.FlagSet) error {
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
 		env := envName(f.Name)
@@ -63,12 +78,6 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	})
 	if len(errs) > 0 {
 		return usagef("%w", errors.Join(errs...))
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usagef("%w", err)
 	}
 	return nil
 }

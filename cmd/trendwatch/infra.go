@@ -17,6 +17,7 @@ type infra struct {
 	cfg      *config
 	log      *slog.Logger
 	brokers  []string
+	chAddr   string // the ClickHouse native address in use ("" without a store)
 	bus      bus.Config
 	producer *bus.Producer
 	store    *clickhouse.Store
@@ -76,7 +77,7 @@ func connect(ctx context.Context, c *config, log *slog.Logger, embedded, withSto
 		if err != nil {
 			return nil, err
 		}
-		in.store = st
+		in.store, in.chAddr = st, addr
 		in.closers = append(in.closers, func() { _ = st.Close() })
 	}
 	ok = true

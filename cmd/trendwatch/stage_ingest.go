@@ -75,6 +75,16 @@ func fetchClient(c *config) (*fetch.Client, error) {
 	return fetch.New(fetch.Options{UserAgent: c.UserAgent, Version: version, ContactURL: c.PublicURL, Allow: splitList(c.FetchAllow)})
 }
 
+// sourceURLCheck refuses, for the API, a source URL that the fetch
+// client's SSRF guard will refuse (see --fetch-allow).
+func sourceURLCheck(c *config) func(context.Context, string) error {
+	client, err := fetchClient(c)
+	if err != nil {
+		return nil // validate() already refused a bad --fetch-allow
+	}
+	return client.CheckURL
+}
+
 // staticSources turns --feed and --crawl into sources.
 func staticSources(c *config) ([]schema.Source, error) {
 	now := time.Now().UTC()

@@ -57,9 +57,11 @@ func serveStage(c *config, in *infra, ingest http.Handler) ([]actor, error) {
 		Settings:      ps.live,
 		SettingWriter: in.producer,
 		APIToken:      c.APIToken, Routes: routes, TimeZone: tz,
-		SecureCookies: c.SecureCookies,
-		NormalizeFact: facts.Normalize,
-		Retention:     c.retention(),
+		SecureCookies:  c.SecureCookies,
+		NormalizeFact:  facts.Normalize,
+		CheckSourceURL: sourceURLCheck(c),
+		Retention:      c.retention(),
+		TrendMinPosts:  c.TrendMinPosts, TrendMinSources: trendMinSources(c.TrendMinSources),
 	}, in.log)
 	if err != nil {
 		return nil, err
@@ -97,4 +99,13 @@ func opsActor(c *config, in *infra) []actor {
 // retention is the configured retention in days as durations.
 func (c *config) retention() clickhouse.Retention {
 	return clickhouse.Retention{Raw: time.Duration(c.RetainRawDays) * 24 * time.Hour, Aggregates: time.Duration(c.RetainAggregatesDays) * 24 * time.Hour}
+}
+
+// trendMinSources maps the flag (0 = no check) to web.Options (0 = the
+// default, negative = no check).
+func trendMinSources(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

@@ -24,6 +24,8 @@ import (
 
 	"github.com/mmcdole/gofeed"
 	ext "github.com/mmcdole/gofeed/extensions"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/trendwatch/trendwatch/internal/urlcanon"
 	"github.com/trendwatch/trendwatch/schema"
@@ -52,8 +54,23 @@ type Result struct {
 	Lang     string
 	Encoding string // the encoding the body was decoded from
 	Posts    []schema.Post
-	Skipped  int // items with neither title nor text
+	// Dated[i] is false when Posts[i] carried no usable date (none, one
+	// before 1990, or one that does not parse) and got the fetch time.
+	Dated   []bool
+	Skipped int // items with neither title nor text
+	Clamped int // items dated more than MaxFuture after the fetch, given the fetch time
 }
+
+// MaxFuture is how far after the fetch an item's date may lie: clocks and
+// time zones drift a little, but an item from hours ahead is a feed bug
+// (a local time labelled UTC, a scheduled post) that would put it ahead
+// of everything in every window.
+const MaxFuture = time.Hour
+
+var futureDates = promauto.NewCounter(prometheus.CounterOpts{
+	Namespace: "trendwatch", Subsystem: "ingest", Name: "feed_future_dates_total",
+	Help: "Feed items dated more than an hour after their fetch, stamped with the fetch time instead.",
+})
 
 // Parse decodes body and converts its items. Items are returned in
 // document order; every post has a stable ID and passes Validate.
@@ -98,17 +115,22 @@ func Parse(body []byte, meta Meta) (*Result, error) {
 		if it == nil {
 			continue
 		}
-		p, ok := itemPost(it, f, meta, lang, base)
+		p, dated, clamped, ok := itemPost(it, f, meta, lang, base)
 		if !ok {
 			res.Skipped++
 			continue
 		}
+		if clamped {
+			res.Clamped++
+			futureDates.Inc()
+		}
 		res.Posts = append(res.Posts, p)
+		res.Dated = append(res.Dated, dated)
 	}
 	return res, nil
 }
 
-func itemPost(it *gofeed.Item, f *gofeed.Feed, meta Meta, lang, base string) (schema.Post, bool) {
+func itemPost(it *gofeed.Item, f *gofeed.Feed, meta Meta, lang, base string) (p schema.Post, dated, clamped, ok bool) {
 	link := strings.TrimSpace(it.Link)
 	if link == "" && len(it.Links) > 0 {
 		link = strings.TrimSpace(it.Links[0])
@@ -132,7 +154,7 @@ func itemPost(it *gofeed.Item, f *gofeed.Feed, meta Meta, lang, base string) (sc
 		text = mediaDescription(it.Extensions)
 	}
 	if title == "" && text == "" {
-		return schema.Post{}, false
+		return schema.Post{}, false, false, false
 	}
 	guid := strings.TrimSpace(it.GUID)
 	if guid == "" {
@@ -142,7 +164,8 @@ func itemPost(it *gofeed.Item, f *gofeed.Feed, meta Meta, lang, base string) (sc
 		// No id and no link: title plus date is the best identity left.
 		guid = title + "\x00" + it.Published + "\x00" + it.Updated
 	}
-	p := schema.Post{
+	pub, dated, clamped := published(it, meta.Fetched)
+	p = schema.Post{
 		ID:           schema.PostID(canonical, meta.Source, guid),
 		Source:       meta.Source,
 		Platform:     meta.Platform,
@@ -152,31 +175,30 @@ func itemPost(it *gofeed.Item, f *gofeed.Feed, meta Meta, lang, base string) (sc
 		Lang:         lang,
 		Title:        title,
 		Text:         text,
-		Published:    published(it, meta.Fetched),
+		Published:    pub,
 		Fetched:      meta.Fetched.UTC(),
 		Engagement:   mediaEngagement(it.Extensions),
 	}
 	p.Clamp()
 	if p.Validate() != nil {
-		return schema.Post{}, false
+		return schema.Post{}, false, false, false
 	}
-	return p, true
+	return p, dated, clamped, true
 }
 
 // published picks the item's publish time, then its update time, then the
-// fetch time. A time more than a day in the future is a feed bug (time
-// zone or format) and would sort the post ahead of everything: fetch time
-// is closer to the truth.
-func published(it *gofeed.Item, fetched time.Time) time.Time {
-	for _, t := range []*time.Time{it.PublishedParsed, it.UpdatedParsed} {
-		if t != nil && !t.IsZero() && t.Year() > 1990 {
-			if t.After(fetched.Add(24 * time.Hour)) {
-				return fetched.UTC()
+// fetch time (dated false). A time more than MaxFuture after the fetch is
+// a feed bug: the fetch time is closer to the truth (clamped true).
+func published(it *gofeed.Item, fetched time.Time) (t time.Time, dated, clamped bool) {
+	for _, pt := range []*time.Time{it.PublishedParsed, it.UpdatedParsed} {
+		if pt != nil && !pt.IsZero() && pt.Year() > 1990 {
+			if pt.After(fetched.Add(MaxFuture)) {
+				return fetched.UTC(), true, true
 			}
-			return t.UTC()
+			return pt.UTC(), true, false
 		}
 	}
-	return fetched.UTC()
+	return fetched.UTC(), false, false
 }
 
 func author(it *gofeed.Item, f *gofeed.Feed) string {

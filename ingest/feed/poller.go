@@ -151,6 +151,7 @@ type state struct {
 	next     time.Time
 	failures int
 	inFlight bool
+	polled   bool      // a poll succeeded: later undated items are new, not backlog
 	newest   time.Time // newest item publish time seen
 	perDay   float64   // items per day, from the spread of publish times
 	status   schema.SourceStatus
@@ -393,9 +394,14 @@ func (p *Poller) fetchAndPublish(ctx context.Context, st *state, src schema.Sour
 	p.mu.Lock()
 	var fresh []schema.Post
 	batch := map[string]bool{}
-	for _, post := range parsed.Posts {
+	backlog := !st.polled
+	for i, post := range parsed.Posts {
 		if !st.seen.has(post.ID) && !batch[post.ID] {
 			batch[post.ID] = true
+			if backlog && !parsed.Dated[i] {
+				// Nothing says when it appeared, only that it predates us.
+				post.Published = ingest.UndatedBacklog
+			}
 			fresh = append(fresh, post)
 		}
 	}
@@ -412,7 +418,7 @@ func (p *Poller) fetchAndPublish(ctx context.Context, st *state, src schema.Sour
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	st.etag, st.lastMod = res.ETag, res.LastModified
+	st.etag, st.lastMod, st.polled = res.ETag, res.LastModified, true
 	if parsed.Title != "" {
 		st.status.Title = parsed.Title
 	}
@@ -422,8 +428,8 @@ func (p *Poller) fetchAndPublish(ctx context.Context, st *state, src schema.Sour
 	}
 	var oldest, newest time.Time
 	dated := 0
-	for _, post := range parsed.Posts {
-		if post.Published.Equal(post.Fetched) {
+	for i, post := range parsed.Posts {
+		if !parsed.Dated[i] {
 			continue // an undated item says nothing about the rhythm
 		}
 		dated++

@@ -429,3 +429,32 @@ func FuzzAllowList(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckURL: what the guard would refuse is known before any fetch.
+func TestCheckURL(t *testing.T) {
+	strict, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, err := New(Options{Allow: []string{"127.0.0.1", "10.0.0.0/8", "intranet.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := func(c *Client, u string, blocked bool) {
+		t.Helper()
+		err := c.CheckURL(context.Background(), u)
+		if blocked != errors.Is(err, ErrBlockedAddress) {
+			t.Errorf("CheckURL(%q) = %v, want blocked %v", u, err, blocked)
+		}
+	}
+	f(strict, "http://127.0.0.1:8081/feed.xml", true)
+	f(strict, "http://[::1]/feed", true)
+	f(strict, "http://10.1.2.3/rss", true)
+	f(strict, "http://169.254.169.254/latest/meta-data", true)
+	f(strict, "http://localhost:9/feed", true) // resolves to loopback only
+	f(strict, "https://93.184.215.14/feed", false)
+	f(open, "http://127.0.0.1:8081/feed.xml", false)
+	f(open, "http://10.1.2.3/rss", false)
+	f(open, "http://intranet.example/rss", false)
+	f(open, "http://192.168.1.1/rss", true)
+}

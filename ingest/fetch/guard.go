@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
@@ -140,4 +141,38 @@ func (a allowList) dialer(timeout time.Duration) func(ctx context.Context, netwo
 		}
 		return guarded.DialContext(ctx, network, addr)
 	}
+}
+
+// CheckURL tells, before any fetch, whether the guard will refuse rawURL:
+// its host is an address that is not public and not allow-listed, or a
+// name that resolves only to such addresses. A name that does not resolve
+// now is not refused (DNS may be down; the poll will tell), nor is one
+// with at least one reachable address. Callers use it to refuse a source
+// at once rather than let it fail at every poll.
+func (c *Client) CheckURL(ctx context.Context, rawURL string) error {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil || u.Hostname() == "" {
+		return fmt.Errorf("%w: %q", ErrUnsupportedURL, rawURL)
+	}
+	allow, _ := parseAllowList(c.opts.Allow) // validated in New
+	host := u.Hostname()
+	if allow.allowsHost(host) {
+		return nil
+	}
+	var addrs []netip.Addr
+	if ip, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{ip}
+	} else {
+		lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if addrs, err = net.DefaultResolver.LookupNetIP(lctx, "ip", host); err != nil || len(addrs) == 0 {
+			return nil
+		}
+	}
+	for _, ip := range addrs {
+		if IsPublic(ip) || allow.allowsIP(ip) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s is %s", ErrBlockedAddress, host, addrs[0].Unmap())
 }

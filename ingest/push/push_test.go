@@ -51,15 +51,15 @@ func TestBatch(t *testing.T) {
  {"url":"http://news.example/a.html#c","title":"Bridge closed (again)"}
 ]}`
 	rec, out := do(t, h, http.MethodPost, "application/json; charset=utf-8", body)
-	if rec.Code != http.StatusOK {
+	if rec.Code != http.StatusAccepted {
 		t.Fatalf("status %d: %v", rec.Code, out)
 	}
 	var res Result
 	_ = json.Unmarshal(rec.Body.Bytes(), &res)
-	if res.Accepted != 3 || len(res.IDs) != 3 {
+	if res.Accepted != 3 || len(res.IDs) != 3 || res.Received != 11 || res.Rejected != 8 {
 		t.Errorf("accepted %d ids %v", res.Accepted, res.IDs)
 	}
-	wantCodes := map[int]string{3: "empty", 4: "invalid_url", 5: "invalid_lang", 6: "published_in_future", 7: "invalid_platform", 8: "invalid_item", 9: "invalid_item", 10: "duplicate_in_batch"}
+	wantCodes := map[int]string{3: "empty", 4: "invalid_url", 5: "invalid_lang", 6: "published_in_future", 7: "invalid_platform", 8: "unknown_field", 9: "invalid_item", 10: "duplicate_in_batch"}
 	if len(res.Errors) != len(wantCodes) {
 		t.Errorf("errors %+v", res.Errors)
 	}
@@ -105,16 +105,19 @@ func TestRequestErrors(t *testing.T) {
 		}
 	}
 	f(http.MethodGet, "application/json", "", 405, "method_not_allowed")
-	f(http.MethodPost, "text/plain", `{"items":[{"text":"x"}]}`, 415, "unsupported_media_type")
+	f(http.MethodPost, "text/html", `{"items":[{"text":"x"}]}`, 415, "unsupported_media_type")
 	f(http.MethodPost, "", `{"items":[{"text":"x"}]}`, 415, "unsupported_media_type")
 	f(http.MethodPost, "application/json; charset=latin1", `{"items":[{"text":"x"}]}`, 415, "unsupported_media_type")
 	f(http.MethodPost, "application/json", `{"items":[{"text":"`+strings.Repeat("x", 300)+`"}]}`, 413, "body_too_large")
 	f(http.MethodPost, "application/json", `{"items":[{"text":"a"},{"text":"b"},{"text":"c"}]}`, 413, "too_many_items")
-	f(http.MethodPost, "application/json", `{"items":[`, 400, "invalid_json")
+	f(http.MethodPost, "application/json", `[{"text":"x"}`, 400, "bad_json")
 	f(http.MethodPost, "application/json", `{"items":[]}`, 400, "no_items")
-	f(http.MethodPost, "application/json", `{}`, 400, "no_items")
-	f(http.MethodPost, "application/json", `{"items":[{"text":"x"}]} {}`, 400, "invalid_json")
-	f(http.MethodPost, "application/json", `[1,2]`, 400, "invalid_json")
+	f(http.MethodPost, "application/json", `  `, 400, "no_items")
+	f(http.MethodPost, "application/json", `{"items":{}}`, 400, "bad_json")
+	f(http.MethodPost, "application/json", `{"items":[{"text":"x"}],"extra":1}`, 400, "bad_json")
+	// Not a batch: each value is an item, and each bad one is reported.
+	f(http.MethodPost, "application/json", `{}`, 400, "")
+	f(http.MethodPost, "application/json", `[1,2]`, 400, "")
 	f(http.MethodPost, "application/json", `{"items":[{"title":""}]}`, 400, "")
 }
 
@@ -147,7 +150,7 @@ func FuzzHandler(f *testing.F) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		switch rec.Code {
-		case 200, 400, 413:
+		case 202, 400, 413:
 		default:
 			t.Fatalf("status %d", rec.Code)
 		}
@@ -159,12 +162,9 @@ func FuzzHandler(f *testing.F) {
 			t.Fatalf("non-JSON answer %q", rec.Body.String())
 		}
 		if res.Error == nil {
-			var batch struct {
-				Items []json.RawMessage `json:"items"`
-			}
-			_ = json.Unmarshal([]byte(body), &batch)
-			if res.Accepted+len(res.Errors) != len(batch.Items) {
-				t.Fatalf("accepted %d + errors %d != items %d", res.Accepted, len(res.Errors), len(batch.Items))
+			items, _, err := splitItems([]byte(body))
+			if err != nil || res.Received != len(items) || res.Accepted+len(res.Errors) != res.Received || res.Rejected != len(res.Errors) {
+				t.Fatalf("received %d (split %d, %v), accepted %d + errors %d", res.Received, len(items), err, res.Accepted, len(res.Errors))
 			}
 		}
 		for _, p := range pub.Posts() {
@@ -173,4 +173,70 @@ func FuzzHandler(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFormats: the same three posts (one bad) arrive whatever the shape the
+// document names, with 202, the same ids, and count in = count out.
+func TestFormats(t *testing.T) {
+	a := `{"id":"f1","title":"Bão số 3 đổ bộ","text":"Bão số 3 đổ bộ Quảng Ninh","lang":"vi","published":"2026-11-25T07:30:00+07:00"}`
+	b := `{"id":"f2","text":"Second post","published":"2026-11-25T01:00:00Z"}`
+	bad := `{"id":"f3","text":"bad date","published":"25/11/2026 07:30"}`
+	cases := []struct{ name, ctype, body string }{
+		{"array", "application/json", "[" + a + "," + b + "," + bad + "]"},
+		{"items", "application/json; charset=utf-8", `{"items":[` + a + "," + b + "," + bad + "]}"},
+		{"ndjson", "application/x-ndjson", a + "\n" + b + "\n" + bad + "\n"},
+		{"jsonl", "application/jsonl", a + "\r\n\n" + b + "\r\n" + bad},
+		{"text lines", "text/plain; charset=utf-8", a + "\n" + b + "\n" + bad},
+		{"json lines as json", "application/json", a + "\n" + b + "\n" + bad},
+	}
+	var firstIDs []string
+	for _, c := range cases {
+		pub := &ingest.MemoryPublisher{}
+		h := Handler(pub, Options{Now: func() time.Time { return now }}, nil)
+		rec, out := do(t, h, http.MethodPost, c.ctype, c.body)
+		if rec.Code != http.StatusAccepted {
+			t.Errorf("%s: status %d, want 202: %v", c.name, rec.Code, out)
+			continue
+		}
+		var res Result
+		_ = json.Unmarshal(rec.Body.Bytes(), &res)
+		if res.Received != 3 || res.Accepted != 2 || res.Rejected != 1 || len(res.Errors) != 1 || res.Errors[0].Index != 2 || res.Errors[0].Code != "invalid_published" {
+			t.Errorf("%s: %+v", c.name, res)
+			continue
+		}
+		if msg := res.Errors[0].Message; !strings.Contains(msg, "RFC 3339, e.g. 2026-08-20T07:30:00+07:00") {
+			t.Errorf("%s: message %q does not show an example", c.name, msg)
+		}
+		if firstIDs == nil {
+			firstIDs = res.IDs
+		} else if strings.Join(res.IDs, ",") != strings.Join(firstIDs, ",") {
+			t.Errorf("%s: ids %v, want %v", c.name, res.IDs, firstIDs)
+		}
+		if ps := pub.Posts(); len(ps) != 2 || !ps[0].Published.Equal(time.Date(2026, 11, 25, 0, 30, 0, 0, time.UTC)) || ps[0].Lang != "vi" {
+			t.Errorf("%s: published %+v", c.name, ps)
+		}
+	}
+}
+
+// TestPlainMessages: no message names a Go type, a Go package or a Go time
+// layout, whatever is wrong with a record.
+func TestPlainMessages(t *testing.T) {
+	h := Handler(&ingest.MemoryPublisher{}, Options{Now: func() time.Time { return now }}, nil)
+	body := `[{"text":42},{"text":"x","published":"yesterday"},{"text":"x","published":12},{"text":"x","kind":"rss"},"just a string",{"text":"x","published":"2030-01-01T00:00:00Z"},{"text":["a"]}]`
+	lines := "{\"text\":\"ok\"}\n{\"text\": broken\n"
+	for _, b := range []struct{ ctype, body string }{{"application/json", body}, {"application/x-ndjson", lines}, {"application/json", `[{"text":"x"`}} {
+		rec, _ := do(t, h, http.MethodPost, b.ctype, b.body)
+		s := rec.Body.String()
+		for _, bad := range []string{"Go ", "struct", "2006-01-02", "schema.", "push.Item", "json:"} {
+			if strings.Contains(s, bad) {
+				t.Errorf("answer to %q shows %q: %s", b.body, bad, s)
+			}
+		}
+	}
+	rec, _ := do(t, h, http.MethodPost, "application/x-ndjson", lines)
+	var res Result
+	_ = json.Unmarshal(rec.Body.Bytes(), &res)
+	if rec.Code != http.StatusAccepted || res.Received != 2 || res.Accepted != 1 || len(res.Errors) != 1 || res.Errors[0].Line != 2 || res.Errors[0].Index != 1 {
+		t.Errorf("JSON lines with a broken line: %d %+v", rec.Code, res)
+	}
 }

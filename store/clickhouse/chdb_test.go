@@ -28,6 +28,7 @@ var sampleArgs = func() map[string][]any {
 	vi := []any{[]any{"#t"}, "vi", "vi", "", ""}
 	return map[string][]any{
 		"hour_deliveries":        {int64(0), end + 3600},
+		"data_version":           {start},
 		"compactions":            {uint32(3600), int64(0), end + 3600},
 		"insert_compactions":     {time.Unix(h, 0), uint32(3600), uint64(1), uint64(1)},
 		"compact_1_hour":         {uint64(1), h, h + 3600, uint64(1), h, h + 3600},
@@ -79,6 +80,11 @@ var sampleArgs = func() map[string][]any {
 		"count_old_posts":        {start},
 		"delete_old_posts":       {start},
 		"drop_partition":         nil,
+		"insert_labels":          {"kw:bao yagi", "bão Yagi", ts.Truncate(24 * time.Hour), uint64(3)},
+		"topic_labels":           {[]any{"kw:bao yagi"}},
+		"fact_labels":            {[]any{"f1"}},
+		"trend_support":          {[]any{"#t"}, start, end, "", "", "", ""},
+		"first_hour":             nil,
 		// auth.go's statements (AuthQueries)
 		"insert_user":       {"ann", "admin", "hash", uint8(0), ts, uint64(1)},
 		"users":             {"ann", "ann"},

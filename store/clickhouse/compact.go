@@ -192,6 +192,17 @@ type compaction struct {
 	version    uint64
 }
 
+// DataVersion counts the topic rows written for posts of the last two days
+// (late rows for older hours are rare and wait for the next minute): it
+// changes whenever a write could change a live trends list.
+func (s *Store) DataVersion(ctx context.Context) (uint64, error) {
+	var n uint64
+	if err := s.conn.QueryRow(ctx, qDataVersion, s.now().Add(-48*time.Hour).Unix()).Scan(&n); err != nil {
+		return 0, fmt.Errorf("cannot read the data version: %w", err)
+	}
+	return n, nil
+}
+
 // hourDeliveries returns the topic rows inserted per hour in [from, to).
 func (s *Store) hourDeliveries(ctx context.Context, from, to int64) (map[int64]uint64, error) {
 	rows, err := s.conn.Query(ctx, qHourDeliveries, from, to)

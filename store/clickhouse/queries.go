@@ -46,6 +46,7 @@ ORDER BY version`
 	qInsertCases      = `INSERT INTO cases (id, fact_id, state, severity, opened, updated, version, body)`
 	qInsertCaseEvents = `INSERT INTO case_events (case_id, id, time, actor, action, detail)`
 	qInsertFlags      = `INSERT INTO trend_flags (topic, kind, ts, score, posts, authors, post_ids, version)`
+	qInsertLabels     = `INSERT INTO topic_labels (topic, label, day, posts)`
 
 	// Both count the distinct posts. FINAL reads only the key and version
 	// columns (12 bytes a row, see 001_posts.sql); it is exact because every
@@ -100,6 +101,10 @@ GROUP BY topic`
 	qHourDeliveries = `SELECT hour, sumMerge(deliveries) FROM hour_deliveries
 WHERE hour >= toDateTime(?) AND hour < toDateTime(?)
 GROUP BY hour`
+	// The topic rows inserted for the last hours: it grows with every
+	// write, so a cached dashboard answer keyed by it is never older than
+	// the data. args: from
+	qDataVersion = `SELECT sumMerge(deliveries) FROM hour_deliveries WHERE hour >= toDateTime(?)`
 	// args: span, from, to
 	qCompactions = `SELECT start, argMax(deliveries, version), max(version) FROM compactions
 WHERE span = ? AND start >= toDateTime(?) AND start < toDateTime(?)
@@ -323,6 +328,34 @@ GROUP BY topic, kind, ts
 ORDER BY ts DESC, topic, kind
 LIMIT ?`
 
+	// The spellings of listed topics, most frequent first, at most
+	// maxLabelCandidates each (a story's headlines, a phrase's spellings;
+	// labels.go picks one). args: topics (GroupSet)
+	qTopicLabels = `SELECT topic, label, sum(posts) AS n
+FROM topic_labels
+WHERE topic IN ?
+GROUP BY topic, label
+ORDER BY topic, n DESC, label
+LIMIT 40 BY topic`
+	// A fact topic's label: the mirror's latest claim and verdict.
+	// args: fact ids (GroupSet)
+	qFactLabels = `SELECT id, l_claim, l_title, l_verdict FROM (
+    SELECT id, argMax(claim, version) AS l_claim, argMax(title, version) AS l_title,
+        argMax(verdict, version) AS l_verdict, argMax(deleted, version) AS l_deleted
+    FROM facts WHERE id IN ? GROUP BY id
+)
+WHERE l_deleted = 0`
+	// Support of Trends' candidates: their distinct non-empty sources and
+	// authors in the window (see trendSupport). args: topics (GroupSet),
+	// start, end, lang x2, platform x2
+	qTrendSupport = `SELECT topic, uniqExactIf(cityHash64(source), source != ''), uniqExactIf(cityHash64(author), author != '')
+FROM topic_posts
+WHERE topic IN ? AND minute >= toDateTime(?) AND minute < toDateTime(?)` + langPlat + `
+GROUP BY topic`
+	// The first hour the store holds posts of: how much history a
+	// baseline can have (see trendRates). hour_deliveries is a row per hour.
+	qFirstHour = `SELECT toUInt32(min(hour)), count() FROM hour_deliveries`
+
 	// args: case id
 	qCaseEvents = `SELECT id, min(time) AS first_time, any(actor), any(action), any(detail)
 FROM case_events WHERE case_id = ?
@@ -342,6 +375,7 @@ func Queries() map[string]string {
 	authors, _ := authorsSQL(authorPlan{days: []pin{{day, 1}}, hours: p}, view{})
 	return map[string]string{
 		"hour_deliveries":        qHourDeliveries,
+		"data_version":           qDataVersion,
 		"compactions":            qCompactions,
 		"insert_compactions":     qInsertCompactions,
 		"compact_1_hour":         fmt.Sprintf(qCompactHours, compactHours(p.pins)),
@@ -387,6 +421,11 @@ func Queries() map[string]string {
 		"case":                   qCase,
 		"case_events":            qCaseEvents,
 		"insert_flags":           qInsertFlags,
+		"insert_labels":          qInsertLabels,
+		"topic_labels":           qTopicLabels,
+		"fact_labels":            qFactLabels,
+		"trend_support":          qTrendSupport,
+		"first_hour":             qFirstHour,
 		"flags":                  qFlags,
 		"table_partitions":       qTablePartitions,
 		"table_sizes":            qTableSizes,

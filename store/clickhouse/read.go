@@ -36,16 +36,30 @@ type TrendsQuery struct {
 	// whole hours, ending at the hour the window starts in.
 	Baseline time.Duration
 	MinPosts int // topics with fewer posts in the window are left out; default 1
-	Buckets  int // sparkline buckets across the window; default 12
+	// MinSources leaves out topics whose window posts come from fewer
+	// distinct sources and fewer distinct authors than this (support: one
+	// outlet or one account repeating itself is not a trend); 0 = no
+	// check. See trendSupport.
+	MinSources int
+	Buckets    int // sparkline buckets across the window; default 12
 	// Sort is "posts" (default: most distinct posts in the window) or
-	// "burst" (highest Burst among the 10×Limit (at least 200) most active
-	// topics, so a topic needs volume as well as acceleration).
+	// "score" (the most significant rise, see trendRate; "burst" is its
+	// old name), ranked among the 10×Limit (at least 200) most active
+	// topics, so a topic needs volume as well as surprise.
 	Sort string
+	// Background is the prior rate table; nil uses DefaultRateTable.
+	Background *RateTable
+	// PriorHours is the weight of the background rate against the
+	// topic's own history, in hours of history it is worth; default 6.
+	PriorHours float64
 }
 
 // Trend is one topic's activity in the window.
 type Trend struct {
 	Topic string
+	// Label and Kind say how to show the topic (see TopicLabels); the key
+	// is for URLs only.
+	Label, Kind, Verdict string
 	// Posts counts the window's posts, each once per hour it has rows in
 	// (per language and platform when filtered): a post re-delivered with
 	// a time in another hour counts in both (migration 009).
@@ -56,11 +70,22 @@ type Trend struct {
 	// AuthorsEstimated says.
 	Authors          int64
 	AuthorsEstimated bool
+	// Sources is the distinct non-empty sources in the window (feeds have
+	// no authors: their support is the outlets), exact; 0 when unknown:
+	// the topic is beyond trendSupport's row budget, or it has at least
+	// supportSketchAbove posts and its authors alone gave it support.
+	Sources int64
 	// Baseline is the posts in the baseline period before the window.
 	Baseline int64
-	// Burst is the window's post rate over the baseline rate, the baseline
-	// smoothed by one post so new topics score finitely (higher = faster).
+	// BaselineRate is the expected posts in a window of this length, the
+	// rate Score and Burst use: the topic's history mixed with the
+	// background prior (see trendRate). Never 0.
+	BaselineRate float64
+	// Burst is Posts over BaselineRate.
 	Burst float64
+	// Score is the significance of Posts against BaselineRate: the Poisson
+	// log-likelihood ratio (G²), 0 unless Posts exceeds the rate.
+	Score float64
 	// Series is the posts per bucket, oldest first: Buckets equal parts of
 	// the window, except that parts of 6 or more whole hours start and end
 	// at the nearest whole hour (the first and last absorb the difference).
@@ -98,15 +123,24 @@ func (q *TrendsQuery) defaults(now time.Time) error {
 	if mins := int(q.Window / time.Minute); q.Buckets > mins {
 		q.Buckets = mins
 	}
+	if q.Background == nil {
+		q.Background = DefaultRateTable()
+	}
+	if q.PriorHours <= 0 {
+		q.PriorHours = 6
+	}
 	switch q.Sort {
-	case "", "posts", "burst":
+	case "", "posts", "score":
+	case "burst":
+		q.Sort = "score"
 	default:
-		return fmt.Errorf("invalid trends sort %q: want posts or burst", q.Sort)
+		return fmt.Errorf("invalid trends sort %q: want posts or score", q.Sort)
 	}
 	return nil
 }
 
-// Trends lists the most active (or fastest-rising) topics in the window.
+// Trends lists the most active (or most significantly rising) topics in
+// the window, each with its label.
 func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 	if err := q.defaults(s.now()); err != nil {
 		return nil, err
@@ -116,56 +150,96 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 	// A baseline of hours is measured over the whole hours before the
 	// window's first hour, which compacted hours answer without reading
 	// raw rows at its ends (each raw hour of hundreds of topics costs tens
-	// of ms); the burst divides by its actual length.
+	// of ms); the rate divides by its actual length.
 	base, baseEnd := start-int64(q.Baseline/time.Second), start
 	if q.Baseline >= 3*time.Hour {
 		baseEnd = floorTo(start, hourSecs)
 		base = baseEnd - ceilTo(int64(q.Baseline/time.Second), hourSecs)
 	}
-	baseLen := time.Duration(baseEnd-base) * time.Second
 	v := view{q.Lang, q.Platform}
 	fh, fd, err := s.fresh(ctx, base, end)
 	if err != nil {
 		return nil, err
 	}
-	// Burst ranks among the window's most active topics: a topic needs
-	// volume as well as acceleration to make the list.
+	// Score ranks among the window's most active topics: a topic needs
+	// volume as well as surprise to make the list. The posts order with a
+	// support check starts from twice the list and widens only when too
+	// many lacked support.
 	candidates := q.Limit
-	if q.Sort == "burst" {
+	switch {
+	case q.Sort == "score":
 		candidates = max(10*q.Limit, 200)
+	case q.MinSources > 0:
+		candidates = q.Limit + q.Limit/4 + 5
 	}
 	var bases map[string][]uint64
-	baselines := func(topics []any) (err error) {
-		if bases, err = s.topicCounts(ctx, topics, base, baseEnd, v, buckets{}, nil, fh); err != nil {
-			return fmt.Errorf("cannot count trend baselines: %w", err)
-		}
-		return nil
+	var history float64 // hours of the baseline period the store has data for
+	baselines := func(topics []any) error {
+		return runAll([]func() error{
+			func() (err error) {
+				if bases, err = s.topicCounts(ctx, topics, base, baseEnd, v, buckets{}, nil, fh); err != nil {
+					return fmt.Errorf("cannot count trend baselines: %w", err)
+				}
+				return nil
+			},
+			func() (err error) {
+				history, err = s.historyHours(ctx, base, baseEnd)
+				return err
+			},
+		})
 	}
 	setBaselines := func(out []Trend) {
 		for i := range out {
 			if n := bases[out[i].Topic]; len(n) > 0 {
 				out[i].Baseline = int64(n[0])
 			}
-			out[i].Burst = burst(out[i].Posts, out[i].Baseline, q.Window, baseLen)
+			rate := trendRate(out[i].Baseline, history, q.Background.Rate(out[i].Topic), q.PriorHours)
+			out[i].BaselineRate = rate * q.Window.Hours()
+			out[i].Burst = float64(out[i].Posts) / out[i].BaselineRate
+			out[i].Score = significance(float64(out[i].Posts), out[i].BaselineRate)
 		}
 	}
-	out, err := s.trendsTop(ctx, start, end, v, q.MinPosts, candidates, fh)
-	if err != nil || len(out) == 0 {
-		return nil, err
+	var out []Trend
+	var support map[string][2]int64
+	for {
+		top, err := s.trendsTop(ctx, start, end, v, q.MinPosts, candidates, fh)
+		if err != nil || len(top) == 0 {
+			return nil, err
+		}
+		out = top
+		if q.MinSources <= 0 {
+			break
+		}
+		if support, err = s.supportedTopics(ctx, top, start, end, v, fh, fd, q.MinSources); err != nil {
+			return nil, err
+		}
+		out = out[:0:0]
+		for _, t := range top {
+			if c, ok := support[t.Topic]; !ok || max(c[0], c[1]) >= int64(q.MinSources) {
+				out = append(out, t)
+			}
+		}
+		if q.Sort == "score" || len(out) >= q.Limit || len(top) < candidates || candidates >= 10*q.Limit {
+			break
+		}
+		candidates = min(4*candidates, max(10*q.Limit, 200))
 	}
-	// Burst needs every candidate's baseline before it can cut the list;
+	if len(out) == 0 {
+		return nil, nil
+	}
+	// Score needs every candidate's baseline before it can cut the list;
 	// the posts order cuts first and fetches the rest of the list at once.
 	// (Counting the baselines alongside trendsTop's exact counts was
 	// slower: the server is CPU-bound, and the round lists more topics.)
 	var parts []func() error
-	if q.Sort == "burst" {
+	if q.Sort == "score" {
 		if err := baselines(topicsOf(out)); err != nil {
 			return nil, err
 		}
 		setBaselines(out)
 		sort.SliceStable(out, func(i, j int) bool {
-			if out[i].Burst != out[j].Burst {
-				return out[i].Burst > out[j].Burst
+			if out[i].Score != out[j].Score {
+				return out[i].Score > out[j].Score
 			}
 			return out[i].Posts > out[j].Posts // then as ranked: posts, topic
 		})
@@ -180,6 +254,37 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 			return nil
 		})
 	}
+	setSources := func() {
+		for i := range out {
+			out[i].Sources = support[out[i].Topic][0]
+		}
+	}
+	// The support check counted the sources of all but the big topics
+	// whose authors' sketch cleared them: their Sources stays 0 (unknown;
+	// they have authors, which is what the page shows), which spares a
+	// week's list reading ~100k rows again.
+	if support != nil {
+		setSources()
+	} else {
+		parts = append(parts, func() (err error) {
+			if support, err = s.trendSupport(ctx, out, start, end, v); err != nil {
+				return err
+			}
+			setSources()
+			return nil
+		})
+	}
+	parts = append(parts, func() error {
+		ls, err := s.TopicLabels(ctx, topicStrings(out))
+		if err != nil {
+			return err
+		}
+		for i := range out {
+			l := ls[out[i].Topic]
+			out[i].Label, out[i].Kind, out[i].Verdict = l.Text, l.Kind, l.Verdict
+		}
+		return nil
+	})
 	topics := topicsOf(out)
 	// Bucket width in whole seconds; the last bucket absorbs the remainder.
 	// Hours across a bucket edge are counted raw, so each bucket is exact.
@@ -216,6 +321,162 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+func topicStrings(ts []Trend) []string {
+	out := make([]string, len(ts))
+	for i := range ts {
+		out[i] = ts[i].Topic
+	}
+	return out
+}
+
+// trendRate is the posts per hour a topic is expected to have: the mean
+// of a Gamma-Poisson posterior whose prior is the background rate prior
+// worth priorHours hours of history, updated with the topic's own posts
+// in the history hours of its baseline period that the store holds data
+// for:
+//
+//	rate = (baseline + prior·priorHours) / (history + priorHours)
+//
+// A new deployment (history 0) ranks by the background table alone; after
+// 6 hours of history (the default weight) the topic's own rate has half
+// the weight, after a day four fifths. A heavier prior would keep a
+// fresh deployment's steady topics looking new for a day: 6 posts an hour
+// for 6 hours of a key the table lacks would be expected at 1.2 an hour
+// with a weight of 24 hours, 3 with 6. Hours before the store's first data are not counted as
+// silence: "no posts yet" is not "no posts of this topic".
+func trendRate(baseline int64, history, prior, priorHours float64) float64 {
+	return (float64(baseline) + prior*priorHours) / (max(history, 0) + priorHours)
+}
+
+// significance is the Poisson log-likelihood ratio statistic (Dunning's
+// G²) of observing k posts where e were expected,
+//
+//	G² = 2·(k·ln(k/e) − (k − e))   for k > e, else 0,
+//
+// twice the log of how much likelier k is under its own rate than under
+// the expected one; asymptotically χ² with one degree of freedom, so 3.84
+// is p = 0.05 and 10.8 is p = 0.001. Unlike a ratio it grows with the
+// evidence: 3 posts against 0.03 expected score 22.4 (a new story three
+// outlets report), 12 against 6 score 4.6 (an everyday word, doubled),
+// 40 against 10 score 50.9 (an everyday word that truly surges). Only
+// rises score: a topic below its rate is not trending.
+func significance(k, e float64) float64 {
+	if e <= 0 {
+		e = 1e-9
+	}
+	if k <= e {
+		return 0
+	}
+	return 2 * (k*math.Log(k/e) - (k - e))
+}
+
+// historyHours is how many hours of [from, to) the store holds data for:
+// those from the first hour with topic rows on.
+func (s *Store) historyHours(ctx context.Context, from, to int64) (float64, error) {
+	var first uint32
+	var hours uint64
+	if err := s.conn.QueryRow(ctx, qFirstHour).Scan(&first, &hours); err != nil {
+		return 0, fmt.Errorf("cannot query the first hour of data: %w", err)
+	}
+	if hours == 0 {
+		return 0, nil
+	}
+	return float64(max(to-max(from, int64(first)), 0)) / 3600, nil
+}
+
+// supportSketchAbove: candidates with at least this many posts are
+// checked first against their authors' sketch (compacted hours' and days'
+// HyperLogLogs, see topicAuthors), which answers most of them (a busy
+// social topic has many authors) without reading rows; only those the
+// sketch cannot clear (feeds: no authors) are counted from the rows.
+const supportSketchAbove = 200
+
+// supportedTopics is trendSupport for the support check: big candidates
+// with enough authors by their sketch pass without a row count (their
+// entry holds the sketch's authors and Sources unknown, 0).
+func (s *Store) supportedTopics(ctx context.Context, ts []Trend, start, end int64, v view, fh, fd map[int64]uint64, minSources int) (map[string][2]int64, error) {
+	var big []any
+	for _, t := range ts {
+		if t.Posts >= supportSketchAbove {
+			big = append(big, t.Topic)
+		}
+	}
+	out := map[string][2]int64{}
+	if len(big) > 0 {
+		a, err := s.topicAuthors(ctx, big, start, end, v, fh, fd)
+		if err != nil {
+			return nil, err
+		}
+		for t, n := range a {
+			if int64(n) >= int64(minSources) {
+				out[t] = [2]int64{0, int64(n)}
+			}
+		}
+	}
+	rest := make([]Trend, 0, len(ts))
+	for _, t := range ts {
+		if _, ok := out[t.Topic]; !ok {
+			rest = append(rest, t)
+		}
+	}
+	counted, err := s.trendSupport(ctx, rest, start, end, v)
+	if err != nil {
+		return nil, err
+	}
+	for t, c := range counted {
+		out[t] = c
+	}
+	return out, nil
+}
+
+// supportRows bounds the rows trendSupport reads: candidates are counted
+// smallest first while their posts (about their rows) fit, so the support
+// check costs a bounded read whatever the data. A topic beyond it has
+// more posts than the budget's smallest candidates together; it passes
+// the support check and its Sources stays 0 (unknown).
+const supportRows = 30_000
+
+// trendSupport counts the distinct non-empty sources and authors of ts'
+// topics in [start, end) from the raw rows (exact; both, because feeds
+// have no authors and a social account may post through one source), as
+// {sources, authors} by topic; topics beyond supportRows are absent.
+func (s *Store) trendSupport(ctx context.Context, ts []Trend, start, end int64, v view) (map[string][2]int64, error) {
+	idx := make([]int, len(ts))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return ts[idx[a]].Posts < ts[idx[b]].Posts })
+	var topics []any
+	rows := int64(0)
+	for _, i := range idx {
+		if rows += ts[i].Posts; rows > supportRows && len(topics) > 0 {
+			break
+		}
+		topics = append(topics, ts[i].Topic)
+	}
+	got := map[string][2]int64{}
+	if len(topics) == 0 {
+		return got, nil
+	}
+	r, err := s.conn.Query(ctx, qTrendSupport, append([]any{ch.GroupSet{Value: topics}, start, end}, v.args()...)...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot query trend support: %w", err)
+	}
+	defer r.Close()
+	for r.Next() {
+		var t string
+		var src, auth uint64
+		if err := r.Scan(&t, &src, &auth); err != nil {
+			return nil, fmt.Errorf("cannot read trend support: %w", err)
+		}
+		got[t] = [2]int64{int64(src), int64(auth)}
+	}
+	if err := r.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read trend support: %w", err)
+	}
+	return got, nil
 }
 
 // trendsTop returns the n topics of the window [start, end) with the most
@@ -301,17 +562,6 @@ func beats(t Trend, bound uint64, topic string) bool {
 // their deliveries bound the window's posts from above.
 func coveringHours(start, end int64) (hs, he int64) {
 	return floorTo(start, hourSecs), ceilTo(end, hourSecs)
-}
-
-// burst is the window's post rate over the baseline rate, the baseline
-// smoothed by one post.
-func burst(recent, baseline int64, window, base time.Duration) float64 {
-	r := float64(recent) / window.Minutes()
-	b := float64(baseline+1) / base.Minutes()
-	if b == 0 || math.IsNaN(r/b) {
-		return 0
-	}
-	return r / b
 }
 
 // Point is one bucket of a time series.

@@ -60,6 +60,7 @@ var retained = []struct {
 	{"topic_hour_keys", ClassAggregates, byMonth},
 	{"topic_hour_facts", ClassAggregates, byMonth},
 	{"trend_flags", ClassAggregates, byMonth},
+	{"topic_labels", ClassAggregates, byMonth},    // spellings: a topic keeps its name as long as its counts
 	{"hour_deliveries", ClassKept, unpartitioned}, // one row an hour: the compactor's check that an hour is complete
 	{"compactions", ClassKept, unpartitioned},
 	{"facts", ClassKept, unpartitioned},

@@ -72,7 +72,7 @@ func TestEnforceRetention(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	now := time.Date(2026, 12, 8, 12, 0, 0, 0, time.UTC)
-	old := genPosts(7, 40, now.AddDate(0, 0, -200), time.Hour)    // raw expired, aggregates kept
+	old := genPosts(7, 40, now.AddDate(0, 0, -200), time.Hour)     // raw expired, aggregates kept
 	ancient := genPosts(8, 30, now.AddDate(0, 0, -500), time.Hour) // both expired
 	recent := genPosts(9, 50, now.Add(-48*time.Hour), time.Hour)   // kept
 	for _, batch := range [][]schema.Analyzed{old, ancient, recent} {

@@ -38,6 +38,24 @@
 // and rows and a check of the raw ranges tell; otherwise they dedup per
 // post and hour (a GROUP BY, several times the work).
 //
+// Trends ranks by significance, not by a ratio: a topic's window count k
+// is scored against the posts e it was expected to have, with the Poisson
+// log-likelihood ratio G² = 2(k·ln(k/e) − (k − e)) (Dunning's statistic;
+// 0 unless k > e; χ²₁ asymptotically, so 10.8 is p = 0.001). e comes from
+// the topic's own rate in the baseline period before the window, mixed as
+// a Gamma-Poisson posterior with a prior rate from a committed background
+// table (posts per hour per key on the shared vi-news days, a default for
+// unseen keys; `trendwatch train trend-background` rebuilds it), weighted
+// as 6 hours of history and counting only hours the store has data for
+// (trendRate): a new deployment's first hour ranks against the background,
+// not against zero, and a word that occurs every day ranks only when its
+// count truly surges. A topic enters a ranked list only with support:
+// MinPosts posts from MinSources distinct sources or authors (feeds have
+// no authors; their support is the outlets). Labels (migration 011,
+// labels.go) turn keys into what analysts read: a story's most central
+// headline, a fact's claim and verdict, a phrase's most frequent accented
+// spelling, #tag, a page title or domain.
+//
 // Every SQL statement the package issues is a named entry in queries.go,
 // so a test can run them all on both the oldest and the current engine.
 package clickhouse

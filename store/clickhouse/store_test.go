@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"reflect"
 	"slices"
@@ -220,7 +221,11 @@ func TestTrendsFiltersAndBurst(t *testing.T) {
 	now := t0.Add(10 * time.Hour)
 	var items []schema.Analyzed
 	add := func(id, topic, lang, platform string, at time.Time) {
-		items = append(items, schema.Analyzed{Post: schema.Post{ID: id, Lang: lang, Platform: platform, Text: "x", Published: at, Author: id}, Topics: []string{topic}})
+		p := schema.Post{ID: id, Lang: lang, Platform: platform, Text: "x", Published: at, Author: id}
+		if platform == "rss" { // a feed: one source, no authors
+			p.Author, p.Source = "", "feed-a"
+		}
+		items = append(items, schema.Analyzed{Post: p, Topics: []string{topic}})
 	}
 	// #steady: 6 posts per hour for 7 hours; #new: 6 posts in the last hour.
 	for h := range 7 {
@@ -258,13 +263,26 @@ func TestTrendsFiltersAndBurst(t *testing.T) {
 	f(TrendsQuery{Platform: "rss"}, "#steady")
 	f(TrendsQuery{Platform: "rss", Lang: "fr"})
 	f(TrendsQuery{MinPosts: 7})
-	got, err := s.Trends(ctx, TrendsQuery{Now: now, Window: time.Hour, Sort: "burst", Limit: 1})
+	f(TrendsQuery{Sort: "posts", MinSources: 2}, "#new") // #steady: one feed, no authors
+	f(TrendsQuery{Sort: "posts", MinSources: 1}, "#new", "#steady")
+	got, err := s.Trends(ctx, TrendsQuery{Now: now, Window: time.Hour, Sort: "score", Limit: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// #new: 6 posts in 60 min against (0+1) in 360 min.
-	if len(got) != 1 || got[0].Baseline != 0 || got[0].Burst != 6.0/60/(1.0/360) {
-		t.Errorf("burst of #new = %+v", got)
+	// #new: 6 posts in the hour, none in the 6 hours of history before it
+	// (the store's data starts 7 hours back), so its rate is the prior's
+	// weighted down by 6 silent hours.
+	rate := trendRate(0, 6, DefaultRateTable().Default, 6)
+	if len(got) != 2 || got[0].Topic != "#new" || got[0].Baseline != 0 || math.Abs(got[0].BaselineRate-rate) > 1e-12 ||
+		math.Abs(got[0].Score-significance(6, rate)) > 1e-9 || got[0].Authors != 6 || got[0].Sources != 0 || got[0].Label != "#new" || got[0].Kind != KindHashtag {
+		t.Errorf("score of #new = %+v, want rate %v", got, rate)
+	}
+	// #steady: 6 posts an hour for 6 hours before, as many now: its own
+	// rate has half the weight, and it scores far below #new.
+	srate := trendRate(36, 6, DefaultRateTable().Default, 6)
+	if st := got[1]; st.Topic != "#steady" || st.Baseline != 36 || math.Abs(st.BaselineRate-srate) > 1e-12 || st.Score > got[0].Score/4 ||
+		st.Sources != 1 || st.Authors != 0 {
+		t.Errorf("#steady = %+v", st)
 	}
 	if _, err := s.Trends(ctx, TrendsQuery{Sort: "nope"}); err == nil {
 		t.Error("invalid sort accepted")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -231,6 +232,7 @@ func (s *Store) WriteAnalyzed(ctx context.Context, items []schema.Analyzed) erro
 			mPublished, mDetected = append(mPublished, published[i]), append(mDetected, ingested)
 		}
 	}
+	lTopic, lLabel, lDay, lPosts := labelRows(items, published)
 	inserts := []columns{
 		// topic_posts first: with its two views it is the slowest insert,
 		// so it starts first.
@@ -238,6 +240,7 @@ func (s *Store) WriteAnalyzed(ctx context.Context, items []schema.Analyzed) erro
 		{"posts", qInsertPosts, n, []any{hs, ids, sources, platforms, urls, canon, authors, langs, titles, texts,
 			published, fetched, likes, shares, replies, topics, factIDs, ingestedCol}},
 		{"matches", qInsertMatches, len(mPostID), []any{mPostID, mH, mFactID, mScore, mVerdict, mPublished, mDetected}},
+		{"topic_labels", qInsertLabels, len(lTopic), []any{lTopic, lLabel, lDay, lPosts}},
 	}
 	// The tables are written concurrently (each batch holds its own
 	// connection): ClickHouse has no cross-table atomicity anyway, and a
@@ -254,6 +257,58 @@ func (s *Store) WriteAnalyzed(ctx context.Context, items []schema.Analyzed) erro
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// maxLabelBytes bounds a stored label: a display form is a phrase or a
+// headline, and a runaway title must not make megabyte rows.
+const maxLabelBytes = 300
+
+// labelRows counts the batch's (topic, label, UTC day) triples, each once
+// per post (a post naming a topic twice says one spelling), as
+// topic_labels' rows (migration 011): a batch's many posts of one story
+// or phrase become one row per spelling. Sorted, so a batch's rows are
+// deterministic.
+func labelRows(items []schema.Analyzed, published []time.Time) (topics, labels []string, days []time.Time, posts []uint64) {
+	type key struct {
+		topic, label string
+		day          int64
+	}
+	counts := map[key]uint64{}
+	var done []string // this post's labelled topics: a post's keys are few, a scan beats a set
+	for i := range items {
+		a := &items[i]
+		day := published[i].Unix() / 86400 * 86400
+		done = done[:0]
+		for j := range min(len(a.Topics), len(a.Labels)) {
+			t, l := a.Topics[j], strings.TrimSpace(a.Labels[j])
+			if t == "" || l == "" || slices.Contains(done, t) {
+				continue
+			}
+			done = append(done, t)
+			if len(l) > maxLabelBytes {
+				l = strings.ToValidUTF8(l[:maxLabelBytes], "")
+			}
+			counts[key{t, l, day}]++
+		}
+	}
+	keys := make([]key, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].topic != keys[j].topic {
+			return keys[i].topic < keys[j].topic
+		}
+		if keys[i].label != keys[j].label {
+			return keys[i].label < keys[j].label
+		}
+		return keys[i].day < keys[j].day
+	})
+	for _, k := range keys {
+		topics, labels = append(topics, k.topic), append(labels, k.label)
+		days, posts = append(days, time.Unix(k.day, 0).UTC()), append(posts, counts[k])
+	}
+	return topics, labels, days, posts
 }
 
 // uniqueStrings returns the distinct non-empty values, sorted (never nil).
