@@ -125,7 +125,7 @@ func New(opts Options, logger *slog.Logger) (*Server, error) {
 	}
 	m := s.mux
 	m.Handle("GET /metrics", promhttp.Handler())
-	s.routes = append(s.apiRoutes(), s.settingsRoutes()...)
+	s.routes = s.apiRoutes()
 	if opts.Ingest != nil {
 		s.routes = append(s.routes, ingestRoute(opts.Ingest))
 	}

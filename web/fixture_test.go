@@ -198,7 +198,7 @@ func newFixture(t testing.TB) *fixture {
 	srv, err := New(Options{Store: st, Facts: storeFacts{st}, Commands: fx.alerter,
 		Thresholds: func() map[string]float64 { return live.Effective().Policy.Thresholds },
 		Settings:   live, SettingWriter: &topicStub{live: live},
-		Routes:     json.RawMessage(`{"routes":[{"severity":"high","channels":["telegram","slack"]}]}`)}, quietLog())
+		Routes: json.RawMessage(`{"routes":[{"severity":"high","channels":["telegram","slack"]}]}`)}, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -134,6 +134,11 @@ func TestOpenAPIFieldsExistInResponses(t *testing.T) {
 	}
 	call("GET", "/api/v1/cases/"+cases.Cases[0].ID, "Case", nil)
 	call("GET", "/api/v1/thresholds", "Thresholds", nil)
+	call("PUT", "/api/v1/settings/thresholds", "ThresholdsSetting", map[string]float64{"vi": 0.6})
+	call("GET", "/api/v1/settings/thresholds", "ThresholdsSetting", nil)
+	call("PUT", "/api/v1/settings/alert-policy", "AlertPolicySetting", map[string]any{"min_posts": 2})
+	call("GET", "/api/v1/settings/alert-policy", "AlertPolicySetting", nil)
+	call("GET", "/api/v1/settings/audit", "SettingsAudit", nil)
 	call("GET", "/api/v1/routes", "Routes", nil)
 	call("GET", "/api/v1/users", "Users", nil)
 	call("POST", "/api/v1/users", "User", map[string]any{"name": "newuser", "role": RoleAnalyst, "password": testPassword})

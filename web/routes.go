@@ -44,7 +44,7 @@ var (
 
 func (s *Server) apiRoutes() []route {
 	rangeParams := []param{pKey, pWindow, pFrom, pTo}
-	return []route{
+	return append([]route{
 		{method: "GET", path: "/healthz", need: permPublic, handler: s.healthz, summary: "Liveness", resp: "Status"},
 		{method: "GET", path: "/readyz", need: permPublic, handler: s.ready, summary: "Readiness: ClickHouse answers", resp: "Status"},
 		{method: "GET", path: "/api/v1/openapi.json", need: permPublic, handler: s.openapi, summary: "This document", resp: "Document"},
@@ -91,7 +91,7 @@ func (s *Server) apiRoutes() []route {
 		{method: "GET", path: "/api/v1/tokens", need: permAdmin, handler: s.listTokens, summary: "API tokens (never their secrets)", resp: "Tokens"},
 		{method: "POST", path: "/api/v1/tokens", need: permAdmin, handler: s.postToken, summary: "Create a token; the secret is shown once", body: "TokenInput", resp: "NewToken", status: 201},
 		{method: "DELETE", path: "/api/v1/tokens/{id}", need: permAdmin, handler: s.revokeToken, summary: "Revoke a token", params: []param{pID}, resp: "Revoked"},
-	}
+	}, s.settingsRoutes()...)
 }
 
 type ctxKey struct{}

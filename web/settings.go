@@ -41,11 +41,11 @@ func (s *Server) settingsRoutes() []route {
 		{method: "GET", path: "/api/v1/settings/thresholds", need: permAdmin, handler: s.getThresholds,
 			summary: "Alert thresholds per language in force, and who set them", resp: "ThresholdsSetting"},
 		{method: "PUT", path: "/api/v1/settings/thresholds", need: permAdmin, handler: s.putThresholds,
-			summary: "Set the alert thresholds per language (0..1); reaches every analyzer and the alerter within a second", body: "Thresholds", resp: "ThresholdsSetting"},
+			summary: "Set the alert thresholds per language (0..1); reaches every analyzer and the alerter within a second", body: "ThresholdsInput", resp: "ThresholdsSetting"},
 		{method: "GET", path: "/api/v1/settings/alert-policy", need: permAdmin, handler: s.getAlertPolicy,
 			summary: "Alert policy in force (the --alert-policy file format, thresholds aside)", resp: "AlertPolicySetting"},
 		{method: "PUT", path: "/api/v1/settings/alert-policy", need: permAdmin, handler: s.putAlertPolicy,
-			summary: "Set the alert policy; fields left out keep the configured values", body: "AlertPolicy", resp: "AlertPolicySetting"},
+			summary: "Set the alert policy; fields left out keep the configured values", body: "AlertPolicyInput", resp: "AlertPolicySetting"},
 		{method: "GET", path: "/api/v1/settings/audit", need: permAdmin, handler: s.getSettingsAudit,
 			summary: "Changes of the settings, newest first: who, when, old and new value",
 			params:  []param{q("setting", "string", "thresholds or alert-policy; default both"), q("limit", "integer", "at most this many (default 100, at most 1000)")}, resp: "SettingsAudit"},
@@ -78,8 +78,8 @@ func settingsSchemas() map[string]any {
 	}
 	pol := map[string]any{"type": "object", "description": "alert policy: verdicts, window, min_posts, min_authors, watchlist, renotify_factor, severity, cooldown, escalate_after, samples (durations as \"15m\")"}
 	return map[string]any{
-		"Thresholds":         th,
-		"AlertPolicy":        pol,
+		"ThresholdsInput":    th,
+		"AlertPolicyInput":   pol,
 		"ThresholdsSetting":  with("thresholds", th),
 		"AlertPolicySetting": with("policy", pol),
 		"SettingsAudit": map[string]any{"type": "object", "required": []string{"changes"}, "properties": map[string]any{
