@@ -255,14 +255,12 @@ func (s *Server) setThresholds(ctx context.Context, p *principal, body []byte) e
 }
 
 func (s *Server) setAlertPolicy(ctx context.Context, p *principal, body []byte) error {
+	// Checked over what is in force (a document may repeat the thresholds
+	// in force, stored ones included); stored, it replaces the previous
+	// document over the flags' policy, which changeSetting checks too.
 	cur := s.opts.Settings.Effective().Policy
-	doc, _, err := settings.ParsePolicy(body, s.opts.Settings.Base())
+	doc, _, err := settings.ParsePolicy(body, cur)
 	if err != nil {
-		return err
-	}
-	// Thresholds are checked against the base, but the stored thresholds
-	// may differ from it: compare with what is in force instead.
-	if _, _, err := settings.ParsePolicy(body, cur); err != nil {
 		return err
 	}
 	return s.changeSetting(ctx, p, schema.SettingAlertPolicy, doc, compactJSON(settings.PolicyJSON(cur)), func(e *settings.Effective) string {
@@ -284,6 +282,9 @@ func (s *Server) changeSetting(ctx context.Context, p *principal, name string, v
 		return &settings.Error{Key: "settings.err.policy", Args: []any{err.Error()}}
 	}
 	ch := clickhouse.SettingChange{Time: rec.Time, Setting: name, Revision: rec.Revision, Actor: rec.Actor, Old: old, New: render(eff)}
+	if ch.New == ch.Old {
+		return nil // nothing would change: no audit row, no new revision
+	}
 	if err := s.opts.Store.AuditSetting(ctx, ch); err != nil {
 		return fmt.Errorf("%w: %w", errSettingAudit, err)
 	}

@@ -134,6 +134,16 @@ func TestSettingsAPI(t *testing.T) {
 	if p := live.Effective().Policy; p.MinPosts != 3 || p.Threshold("vi") != 0.7 {
 		t.Fatalf("policy in force: %+v", p)
 	}
+	// A policy may repeat the thresholds in force (the stored ones); as
+	// nothing changes, nothing is audited and the revision stays.
+	pol.Policy["thresholds"] = live.Effective().Policy.Thresholds
+	b, _ = json.Marshal(pol.Policy)
+	if resp := fx.do(t, "PUT", "/api/v1/settings/alert-policy", admin, strings.NewReader(string(b))); resp.StatusCode != 200 {
+		t.Fatalf("PUT policy repeating the stored thresholds: %d", resp.StatusCode)
+	}
+	if r, _ := live.Record(schema.SettingAlertPolicy); r.Revision != 1 {
+		t.Errorf("an unchanged policy made revision %d", r.Revision)
+	}
 
 	// The audit: who, when, old → new, newest first.
 	var audit struct {
