@@ -369,6 +369,7 @@ type Match struct {
 type Analyzed struct {
 	Post
 	Topics  []string `json:"topics,omitempty"`
+	Labels  []string `json:"labels,omitempty"` // Labels[i]: this post's display form of Topics[i], "" if none
 	Matches []Match  `json:"matches,omitempty"`
 }
 

@@ -26,6 +26,10 @@ type Options struct {
 	TopK int
 	// Keys derives topic keys; nil uses DefaultKeys.
 	Keys func(p schema.Post, doc text.Doc, factIDs []string) []string
+	// KeysLabels, when set, derives topic keys and their labels (this
+	// post's display form of each, "" for none) in place of Keys, and
+	// Enrich fills Analyzed.Labels with them (trends.KeysLabels).
+	KeysLabels func(p schema.Post, doc text.Doc, factIDs []string) (keys, labels []string)
 }
 
 // DefaultStoreMin is the confidence from which a match is stored.
@@ -88,6 +92,13 @@ func (e *Enricher) Enrich(p schema.Post) schema.Analyzed {
 			a.Matches = append(a.Matches, schema.Match{FactID: r.FactID, Score: r.Score, Verdict: r.Verdict})
 			factIDs = append(factIDs, r.FactID)
 		}
+	}
+	if e.opts.KeysLabels != nil {
+		a.Topics, a.Labels = e.opts.KeysLabels(p, doc, factIDs)
+		if len(a.Labels) != len(a.Topics) { // never stored misaligned
+			a.Labels = nil
+		}
+		return a
 	}
 	a.Topics = e.opts.Keys(p, doc, factIDs)
 	return a

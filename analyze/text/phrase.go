@@ -40,7 +40,7 @@ type Unit struct {
 	Name    bool   // capitalised mid-sentence, or mostly so where the table saw it
 	Words   int    // words in the unit
 	DF      int    // documents of the table's corpus holding it; 0 when unseen
-	Head    bool   // in the headline: before the first line break, or in the first sentence
+	Start   int    // byte offset of Surface in the text
 }
 
 // Label is how the unit reads to a person: a name as written, anything else
@@ -249,7 +249,6 @@ type ptok struct {
 	stop       bool
 	brk        bool // punctuation (or the start) before it
 	sent       bool // first word of a sentence
-	head       bool
 }
 
 // phraseScratch is the pooled per-call state of Units.
@@ -265,7 +264,7 @@ var phrasePool = sync.Pool{New: func() any { return &phraseScratch{} }}
 
 // splitWords appends the words of s to toks, folding them into fold.
 func splitWords(toks []ptok, fold []byte, s, lang string) ([]ptok, []byte) {
-	brk, sent, head := true, true, true
+	brk, sent := true, true
 	stops := stopFolded(lang)
 	for i := 0; i < len(s); {
 		r, n := rune(s[i]), 1
@@ -277,9 +276,6 @@ func splitWords(toks []ptok, fold []byte, s, lang string) ([]ptok, []byte) {
 			case ' ', '\t', 0xa0:
 			case '.', '!', '?', '…', ':', '\n', '"', '“', '”', '«', '»', '-', '–', '—', '(', '[':
 				brk, sent = true, true
-				if head && (r == '\n' || (r == '.' || r == '!' || r == '?' || r == '…') && len(toks) > 0) {
-					head = false
-				}
 			default:
 				brk = true
 			}
@@ -337,7 +333,7 @@ func splitWords(toks []ptok, fold []byte, s, lang string) ([]ptok, []byte) {
 					}
 					if enClitics[strings.ToLower(s[j+n2:k])] {
 						w := addTok(&toks, &fold, s, st, j, letters, digits, upper, stops)
-						w.brk, w.sent, w.head = brk, sent, head
+						w.brk, w.sent = brk, sent
 						brk, sent = false, false
 						i = k
 						goto next
@@ -350,7 +346,7 @@ func splitWords(toks []ptok, fold []byte, s, lang string) ([]ptok, []byte) {
 		}
 		{
 			w := addTok(&toks, &fold, s, st, j, letters, digits, upper, stops)
-			w.brk, w.sent, w.head = brk, sent, head
+			w.brk, w.sent = brk, sent
 			brk, sent = false, false
 			i = j
 		}
@@ -450,7 +446,7 @@ func (t *PhraseTable) Units(s, lang string) []Unit {
 	var isCap func(k int) bool
 	isCap = func(k int) bool { // capitalised as evidence of a name
 		w := &toks[k]
-		if w.num {
+		if w.num || titleCase[k] {
 			return false
 		}
 		if w.acro {
@@ -473,11 +469,13 @@ func (t *PhraseTable) Units(s, lang string) []Unit {
 			sc.keys = append(sc.keys, w[k].fold...)
 		}
 		key := sc.keys[start:]
-		for _, u := range out { // few units a post: a scan beats a map
-			if u.Key == unsafeString(key) {
+		prev := 0
+		for _, e := range sc.ends { // few units a post: a scan beats a map
+			if string(sc.keys[prev:e]) == string(key) {
 				sc.keys = sc.keys[:start]
 				return
 			}
+			prev = e
 		}
 		h := unitStart(w[0].h)
 		for k := 1; k < len(w); k++ {
@@ -491,7 +489,7 @@ func (t *PhraseTable) Units(s, lang string) []Unit {
 		}
 		sc.ends = append(sc.ends, len(sc.keys))
 		out = append(out, Unit{Surface: s[w[0].start:w[len(w)-1].end], Name: name,
-			Words: len(w), DF: int(e.df), Head: w[0].head})
+			Words: len(w), DF: int(e.df), Start: w[0].start})
 	}
 	for i := 0; i < len(toks); {
 		w := &toks[i]
@@ -531,8 +529,14 @@ func (t *PhraseTable) Units(s, lang string) []Unit {
 				C = 1
 			}
 		}
+		if L < 2 && C == 0 && !w.stop && i+1 < len(toks) && !toks[i+1].brk && isCap(i+1) {
+			// A one-word title before a name ("đèo Khánh Lê").
+			if e, ok := t.lookup(unitStart(w.h)); ok && e.flags&phTitle != 0 {
+				L, flags = 1, e.flags
+			}
+		}
 		switch {
-		case L >= 2 && L >= C:
+		case L >= 1 && L >= C && (L >= 2 || flags&phTitle != 0):
 			j := i + L
 			name := false
 			for k := i; k < j; k++ {
@@ -543,7 +547,14 @@ func (t *PhraseTable) Units(s, lang string) []Unit {
 				for j < len(toks) && j-i < maxUnitWords && (j == i+L || !toks[j].brk) && isCap(j) {
 					j++
 				}
-				name = true
+				emit(i, j, true)
+				if j-(i+L) >= 2 {
+					// The name alone as well: a learned title is not always
+					// part of it ("phố Hải Phòng", "tỉnh Khánh Hòa").
+					emit(i+L, j, true)
+				}
+				i = j
+				continue
 			case flags&phNumber != 0 && j < len(toks) && !toks[j].brk && toks[j].num:
 				j++
 			}
@@ -584,7 +595,7 @@ func (t *PhraseTable) Units(s, lang string) []Unit {
 }
 
 // titleCased marks the words of sentences written in title case ("Flood
-// Photo Is Fake"), where a capital says nothing about names.
+// Photo Is Fake") or in capitals, where a capital says nothing about names.
 func titleCased(toks []ptok) []bool {
 	var out []bool
 	for i := 0; i < len(toks); {
@@ -592,7 +603,7 @@ func titleCased(toks []ptok) []bool {
 		for j < len(toks) && !toks[j].sent {
 			j++
 		}
-		words, caps := 0, 0
+		words, caps, acros := 0, 0, 0
 		for k := i; k < j; k++ {
 			if toks[k].num || toks[k].stop && !toks[k].cap {
 				continue
@@ -601,13 +612,17 @@ func titleCased(toks []ptok) []bool {
 			if toks[k].cap {
 				caps++
 			}
+			if toks[k].acro {
+				acros++
+			}
 		}
 		if words >= 4 && caps*10 >= words*7 {
 			if out == nil {
 				out = make([]bool, len(toks))
 			}
+			shouting := acros*10 >= words*7 // all capitals: not even acronyms stand out
 			for k := i; k < j; k++ {
-				out[k] = !toks[k].acro
+				out[k] = shouting || !toks[k].acro
 			}
 		}
 		i = j

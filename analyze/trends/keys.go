@@ -27,8 +27,16 @@ const (
 	// A story key is made of the headline's storyUnits rarest units, each
 	// in at most storyMaxDF documents of the phrase table: an everyday
 	// unit ("Hà Nội") says nothing about which event a report is about.
-	storyUnits = 2
-	storyMaxDF = 30
+	storyUnits    = 2
+	// A post without a title (a tweet, a social post) is keyed by up to
+	// storyPostUnits of its rarest units: reposts and light edits join, but
+	// two posts about one event, written separately, mostly stay apart —
+	// on Twitter16 merging them made later cascades of an event inherit
+	// the first one's baseline and go unflagged.
+	storyPostUnits = 6
+	storyMaxDF    = 30
+	storyMinUnits = 3
+	storyHead     = 280 // bytes of a post without a title read as its headline
 	// maxLabel bytes of a headline label.
 	maxLabel = 160
 )
@@ -169,7 +177,7 @@ func headline(s string) string {
 // most MaxKeys keys) that duplicates are found by a linear scan.
 type keySet struct {
 	buf     []byte
-	ends    []int  // end of each key in buf
+	ends    []int    // end of each key in buf
 	scratch []byte   // a value being built (folded hashtag)
 	labels  []string // the keys' labels, when asked for (nil otherwise)
 }
@@ -311,20 +319,47 @@ func hashtagKey(dst []byte, h string) []byte {
 // the same rare names and phrases ("đèo Khánh Lê", "sạt lở") even when the
 // rest of the wording differs, and folding makes an unaccented repost
 // agree; one key a post keeps a story one topic. The headline is the
-// title, or the first sentence when there is none; a headline with fewer
-// than storyUnits rare units has no story key (too generic to be one
-// event).
+// title, or the first sentence when there is none; a headline with no
+// rare unit, or fewer than storyUnits, has no story key (too generic to be one
+// event), unless it has storyMinUnits units or more: then its rarest
+// other units complete the key.
 func (k *keySet) addStory(p schema.Post, doc text.Doc, units []text.Unit) {
-	var best [storyUnits]*text.Unit
+	var best [storyPostUnits]*text.Unit
+	want := storyUnits
+	if p.Title == "" {
+		want = storyPostUnits
+	}
+	// The headline: the title (the text's first line when the post has
+	// one), or the opening of a post without one (a tweet is its own
+	// headline).
+	headEnd := min(len(doc.Text), storyHead)
+	if p.Title != "" {
+		if i := strings.IndexByte(doc.Text, '\n'); i >= 0 {
+			headEnd = i
+		}
+	}
+	inHead := func(u *text.Unit) bool { return u.Start < headEnd }
+	head, rare := 0, 0
+	for i := range units {
+		if inHead(&units[i]) {
+			head++
+			if units[i].DF <= storyMaxDF {
+				rare++
+			}
+		}
+	}
+	if (rare == 0 && p.Title != "") || head < storyMinUnits && rare < storyUnits {
+		return
+	}
 	for i := range units {
 		u := &units[i]
-		if !u.Head || u.DF > storyMaxDF {
-			continue
+		if !inHead(u) || isMention(doc.Mentions, u.Key) {
+			continue // "RT @desk:" or a tag does not change which story a text tells
 		}
 		// Insert into best, kept sorted by (DF, Key).
-		for j := range best {
+		for j := range best[:want] {
 			if best[j] == nil || u.DF < best[j].DF || u.DF == best[j].DF && u.Key < best[j].Key {
-				copy(best[j+1:], best[j:])
+				copy(best[j+1:want], best[j:want])
 				best[j] = u
 				break
 			}
@@ -333,13 +368,17 @@ func (k *keySet) addStory(p schema.Post, doc text.Doc, units []text.Unit) {
 	if best[storyUnits-1] == nil {
 		return
 	}
-	keys := [storyUnits]string{}
-	for i, u := range best {
-		keys[i] = u.Key
+	var keys [storyPostUnits]string
+	n := 0
+	for _, u := range best[:want] {
+		if u != nil {
+			keys[n] = u.Key
+			n++
+		}
 	}
-	slices.Sort(keys[:])
+	slices.Sort(keys[:n])
 	h := uint64(fnvOffset)
-	for _, s := range keys {
+	for _, s := range keys[:n] {
 		h = fnvMix(s, h)
 	}
 	h = splitmix(h)
@@ -354,6 +393,16 @@ func (k *keySet) addStory(p schema.Post, doc text.Doc, units []text.Unit) {
 		label = headline(label)
 	}
 	k.add(schema.TopicStory, unsafeString(buf[:]), label)
+}
+
+// isMention reports whether the folded unit key is one of the handles.
+func isMention(handles []string, key string) bool {
+	for _, h := range handles {
+		if len(h) == len(key) && strings.EqualFold(h, key) {
+			return true
+		}
+	}
+	return false
 }
 
 // firstSentence returns s up to the end of its first sentence or line.
