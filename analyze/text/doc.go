@@ -17,6 +17,15 @@
 //   - und: stopwords of all three languages dropped, accents folded, no
 //     stemming.
 //
+// Phrase units (Units, phrase.go) for topic keys come from a committed
+// table of collocations, names, titles and document frequencies,
+// phrases.tsv.gz, rebuilt by:
+//
+//	D=../shared/data
+//	go run ./cmd/trendwatch train phrases \
+//	  --facts $D/checkthat2020/verified_claims.docs.tsv,$D/checkthat2022/vclaims.jsonl \
+//	  --texts "$D/vi-news/*.jsonl" --out analyze/text/phrases.tsv.gz
+//
 // Libraries: github.com/kljensen/snowball (pure-Go Snowball stemmers, the
 // reference algorithms for English and French, no cgo);
 // golang.org/x/text/unicode/norm (NFC/NFD); github.com/abadojack/whatlanggo

@@ -27,16 +27,16 @@ const (
 	// A story key is made of the headline's storyUnits rarest units, each
 	// in at most storyMaxDF documents of the phrase table: an everyday
 	// unit ("Hà Nội") says nothing about which event a report is about.
-	storyUnits    = 2
+	storyUnits = 2
 	// A post without a title (a tweet, a social post) is keyed by up to
 	// storyPostUnits of its rarest units: reposts and light edits join, but
 	// two posts about one event, written separately, mostly stay apart —
 	// on Twitter16 merging them made later cascades of an event inherit
 	// the first one's baseline and go unflagged.
 	storyPostUnits = 6
-	storyMaxDF    = 30
-	storyMinUnits = 3
-	storyHead     = 280 // bytes of a post without a title read as its headline
+	storyMaxDF     = 30
+	storyMinUnits  = 3
+	storyHead      = 280 // bytes of a post without a title read as its headline
 	// maxLabel bytes of a headline label.
 	maxLabel = 160
 )
