@@ -59,6 +59,9 @@ const (
 	phName               // mostly written capitalised mid-sentence
 	phTitle              // often directly before a capitalised name ("cô giáo", "đèo")
 	phNumber             // usually followed by a number that belongs to it ("bão số")
+	phStopVI             // a stopword (folded) of Vietnamese, English, French
+	phStopEN
+	phStopFR
 )
 
 const (
@@ -71,8 +74,14 @@ const (
 type PhraseTable struct {
 	Docs    int // documents counted
 	Command string
-	m       map[uint64]phraseEntry
-	rows    []PhraseRow // as read or trained, for writing
+	// slots is an open-addressing table (linear probing) of packed
+	// entries: the high 40 bits of the key hash (never 0), the document
+	// frequency (16 bits, capped) and the flags. At 8 bytes an entry the
+	// table stays in cache, where a map of structs did not: Units looks up
+	// two or three keys a word.
+	slots []uint64
+	mask  uint64
+	rows  []PhraseRow // as read or trained, for writing
 }
 
 type phraseEntry struct {
@@ -88,11 +97,19 @@ type PhraseRow struct {
 }
 
 func (t *PhraseTable) lookup(h uint64) (phraseEntry, bool) {
-	if t == nil {
+	if t == nil || len(t.slots) == 0 {
 		return phraseEntry{}, false
 	}
-	e, ok := t.m[h]
-	return e, ok
+	tag := h>>24 | 1<<39
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		v := t.slots[i]
+		if v == 0 {
+			return phraseEntry{}, false
+		}
+		if v>>24 == tag {
+			return phraseEntry{df: uint32(v>>8) & 0xffff, flags: uint8(v)}, true
+		}
+	}
 }
 
 // DF returns the document frequency of the folded unit key ("ha noi").
@@ -136,7 +153,7 @@ func mix64(x uint64) uint64 {
 }
 
 func (t *PhraseTable) index() {
-	t.m = make(map[uint64]phraseEntry, len(t.rows)*2)
+	m := make(map[uint64]phraseEntry, len(t.rows)*2)
 	for _, r := range t.rows {
 		var f uint8
 		for _, c := range r.Flags {
@@ -160,15 +177,48 @@ func (t *PhraseTable) index() {
 				h = unitNext(h, wordHash(w))
 			}
 			if i < len(words)-1 && f&phPhrase != 0 {
-				e := t.m[h]
+				e := m[h]
 				e.flags |= phPrefix
-				t.m[h] = e
+				m[h] = e
 			}
 		}
-		e := t.m[h]
-		e.df, e.flags = uint32(r.DF), e.flags|f
-		t.m[h] = e
+		e := m[h]
+		e.df, e.flags = uint32(min(r.DF, 0xffff)), e.flags|f
+		m[h] = e
 	}
+	for lang, bit := range map[string]uint8{LangVI: phStopVI, LangEN: phStopEN, LangFR: phStopFR} {
+		for w := range stopFolded(lang) {
+			h := unitStart(wordHash(w))
+			e := m[h]
+			e.flags |= bit
+			m[h] = e
+		}
+	}
+	n := 1
+	for n < len(m)+len(m)/2 { // load ≤ 2/3: short probes, half the memory of 1/2
+		n <<= 1
+	}
+	t.slots, t.mask = make([]uint64, n), uint64(n-1)
+	for h, e := range m {
+		i := h & t.mask
+		for t.slots[i] != 0 {
+			i = (i + 1) & t.mask
+		}
+		t.slots[i] = (h>>24|1<<39)<<24 | uint64(e.df)<<8 | uint64(e.flags)
+	}
+}
+
+// stopBit is the flag marking lang's stopwords (any language's for "und").
+func stopBit(lang string) uint8 {
+	switch lang {
+	case LangVI:
+		return phStopVI
+	case LangEN:
+		return phStopEN
+	case LangFR:
+		return phStopFR
+	}
+	return phStopVI | phStopEN | phStopFR
 }
 
 // WriteTo writes the table as gzipped TSV: a header, then key, document
@@ -240,15 +290,16 @@ var Phrases = sync.OnceValue(func() *PhraseTable {
 
 // ptok is one word of a text for phrase units.
 type ptok struct {
-	start, end int    // in the text
-	fold       string // folded, lower-case
-	h          uint64 // wordHash(fold)
+	start, end int32  // in the text
+	fs, fe     int32  // the folded, lower-case word in the fold buffer (no pointer: no write barriers)
+	h          uint64 // wordHash of the folded word
 	cap        bool   // first letter upper case
 	acro       bool   // two or more letters, all upper case ("TP.HCM", "WHO")
 	num        bool   // digits only (with separators)
 	stop       bool
-	brk        bool // punctuation (or the start) before it
-	sent       bool // first word of a sentence
+	brk        bool        // punctuation (or the start) before it
+	sent       bool        // first word of a sentence
+	uni        phraseEntry // the table's entry for the word alone (zero if none)
 }
 
 // phraseScratch is the pooled per-call state of Units.
@@ -262,10 +313,16 @@ type phraseScratch struct {
 
 var phrasePool = sync.Pool{New: func() any { return &phraseScratch{} }}
 
-// splitWords appends the words of s to toks, folding them into fold.
-func splitWords(toks []ptok, fold []byte, s, lang string) ([]ptok, []byte) {
+// splitWords appends the words of s to toks, folding them into fold. With a
+// table, each word's entry is looked up once and its flags say whether it
+// is a stopword; without (training), the stopword lists do.
+func splitWords(toks []ptok, fold []byte, s, lang string, t *PhraseTable) ([]ptok, []byte) {
 	brk, sent := true, true
-	stops := stopFolded(lang)
+	var stops map[string]bool
+	if t == nil {
+		stops = stopFolded(lang)
+	}
+	sb := stopBit(lang)
 	for i := 0; i < len(s); {
 		r, n := rune(s[i]), 1
 		if r >= utf8.RuneSelf {
@@ -332,7 +389,7 @@ func splitWords(toks []ptok, fold []byte, s, lang string) ([]ptok, []byte) {
 						k += n3
 					}
 					if enClitics[strings.ToLower(s[j+n2:k])] {
-						w := addTok(&toks, &fold, s, st, j, letters, digits, upper, stops)
+						w := addTok(&toks, &fold, s, st, j, letters, digits, upper, stops, t, sb)
 						w.brk, w.sent = brk, sent
 						brk, sent = false, false
 						i = k
@@ -345,7 +402,7 @@ func splitWords(toks []ptok, fold []byte, s, lang string) ([]ptok, []byte) {
 			break
 		}
 		{
-			w := addTok(&toks, &fold, s, st, j, letters, digits, upper, stops)
+			w := addTok(&toks, &fold, s, st, j, letters, digits, upper, stops, t, sb)
 			w.brk, w.sent = brk, sent
 			brk, sent = false, false
 			i = j
@@ -355,33 +412,49 @@ func splitWords(toks []ptok, fold []byte, s, lang string) ([]ptok, []byte) {
 	return toks, fold
 }
 
-func addTok(toks *[]ptok, fold *[]byte, s string, st, end, letters, digits, upper int, stops map[string]bool) *ptok {
+func addTok(toks *[]ptok, fold *[]byte, s string, st, end, letters, digits, upper int, stops map[string]bool, t *PhraseTable, sb uint8) *ptok {
 	f0 := len(*fold)
 	*fold = AppendLowerFold(*fold, s[st:end])
 	f := unsafeString((*fold)[f0:]) // fold only grows within one call; see Units
 	first, _ := utf8.DecodeRuneInString(s[st:])
+	h := wordHash(f)
+	var e phraseEntry
+	var stop bool
+	if t != nil {
+		e, _ = t.lookup(unitStart(h))
+		stop = e.flags&sb != 0 && isStopTok(s[st:end], f, first, sb)
+	} else {
+		stop = stops[f] && isStopTok(s[st:end], f, first, sb)
+	}
 	*toks = append(*toks, ptok{
-		start: st, end: end, fold: f, h: wordHash(f),
+		start: int32(st), end: int32(end), fs: int32(f0), fe: int32(len(*fold)), h: h,
 		cap:  isUpper(first),
 		acro: upper >= 2 && upper == letters,
 		num:  letters == 0 && digits > 0,
-		stop: isStopTok(s[st:end], f, first, stops),
+		stop: stop,
+		uni:  e,
 	})
 	return &(*toks)[len(*toks)-1]
 }
 
-// isStopTok decides a stopword on the accented form where the lists have
-// it: folding merges Vietnamese words ("năm" year and "Nam" both fold to
-// "nam"). An unaccented lower-case word is taken as the stopword it may be.
-func isStopTok(w, fold string, first rune, stops map[string]bool) bool {
-	if !stops[fold] {
-		return false
-	}
+// isStopTok decides, for a word whose folded form is a stopword, whether it
+// is one: on the accented form where the lists have it, since folding
+// merges Vietnamese words ("năm" year and "Nam" both fold to "nam"). An
+// unaccented lower-case word is taken as the stopword it may be.
+func isStopTok(w, fold string, first rune, sb uint8) bool {
 	if len(w) == len(fold) { // unaccented
 		return !isUpper(first) || !stopVIAnyFold[fold] || stopVI[fold]
 	}
 	var buf [64]byte
 	l := appendLowerFold(buf[:0], w, false)
+	switch sb {
+	case phStopVI:
+		return stopVI[string(l)]
+	case phStopEN:
+		return stopEN[string(l)]
+	case phStopFR:
+		return stopFR[string(l)] || elisions[string(l)]
+	}
 	return stopVI[string(l)] || stopEN[string(l)] || stopFR[string(l)] || elisions[string(l)]
 }
 
@@ -439,7 +512,7 @@ func (t *PhraseTable) Units(s, lang string) []Unit {
 	if cap(sc.fold) < 3*len(s) {
 		sc.fold = make([]byte, 0, 3*len(s))
 	}
-	sc.toks, sc.fold = splitWords(sc.toks[:0], sc.fold[:0], s, lang)
+	sc.toks, sc.fold = splitWords(sc.toks[:0], sc.fold[:0], s, lang, t)
 	toks := sc.toks
 	vi := lang == LangVI
 	titleCase := titleCased(toks)
@@ -459,14 +532,14 @@ func (t *PhraseTable) Units(s, lang string) []Unit {
 		return w.cap && !titleCase[k]
 	}
 	out := sc.out[:0]
-	emit := func(i, j int, name bool) {
+	emit := func(i, j int, name bool, known *phraseEntry) {
 		w := toks[i:j]
 		start := len(sc.keys)
 		for k := range w {
 			if k > 0 {
 				sc.keys = append(sc.keys, ' ')
 			}
-			sc.keys = append(sc.keys, w[k].fold...)
+			sc.keys = append(sc.keys, sc.fold[w[k].fs:w[k].fe]...)
 		}
 		key := sc.keys[start:]
 		prev := 0
@@ -477,19 +550,27 @@ func (t *PhraseTable) Units(s, lang string) []Unit {
 			}
 			prev = e
 		}
-		h := unitStart(w[0].h)
-		for k := 1; k < len(w); k++ {
-			h = unitNext(h, w[k].h)
+		var e phraseEntry
+		switch {
+		case known != nil:
+			e = *known
+		case len(w) == 1:
+			e = w[0].uni
+		default:
+			h := unitStart(w[0].h)
+			for k := 1; k < len(w); k++ {
+				h = unitNext(h, w[k].h)
+			}
+			e, _ = t.lookup(h)
 		}
-		e, known := t.lookup(h)
-		if known && e.df > 0 {
+		if e.df > 0 {
 			// The table saw it often enough to say: one unit is one kind,
 			// however this post writes it.
 			name = e.flags&phName != 0
 		}
 		sc.ends = append(sc.ends, len(sc.keys))
 		out = append(out, Unit{Surface: s[w[0].start:w[len(w)-1].end], Name: name,
-			Words: len(w), DF: int(e.df), Start: w[0].start})
+			Words: len(w), DF: int(e.df), Start: int(w[0].start)})
 	}
 	for i := 0; i < len(toks); {
 		w := &toks[i]
@@ -500,22 +581,25 @@ func (t *PhraseTable) Units(s, lang string) []Unit {
 		// Longest learned phrase from i, never from a lower-case word into a
 		// capitalised one mid-sentence (that is a title before a name).
 		L, flags := 0, uint8(0)
+		var ent phraseEntry
 		var h uint64
 		for j := i; j < len(toks) && j-i < maxPhraseWords; j++ {
+			var e phraseEntry
 			if j > i {
 				if toks[j].brk || toks[j].num || !toks[j-1].cap && isCap(j) && !toks[j].sent {
 					break
 				}
 				h = unitNext(h, toks[j].h)
+				e, _ = t.lookup(h)
 			} else {
 				h = unitStart(toks[j].h)
+				e = toks[j].uni
 			}
-			e, ok := t.lookup(h)
-			if !ok || e.flags&(phPhrase|phPrefix) == 0 {
+			if e.flags&(phPhrase|phPrefix) == 0 {
 				break
 			}
 			if e.flags&phPhrase != 0 {
-				L, flags = j-i+1, e.flags
+				L, flags, ent = j-i+1, e.flags, e
 			}
 		}
 		// The capitalised run from i (a name).
@@ -525,14 +609,14 @@ func (t *PhraseTable) Units(s, lang string) []Unit {
 				C++
 			}
 		} else if w.sent && !w.stop && !w.num {
-			if e, ok := t.lookup(unitStart(w.h)); ok && e.flags&phName != 0 {
+			if w.uni.flags&phName != 0 {
 				C = 1
 			}
 		}
 		if L < 2 && C == 0 && !w.stop && i+1 < len(toks) && !toks[i+1].brk && isCap(i+1) {
 			// A one-word title before a name ("đèo Khánh Lê").
-			if e, ok := t.lookup(unitStart(w.h)); ok && e.flags&phTitle != 0 {
-				L, flags = 1, e.flags
+			if w.uni.flags&phTitle != 0 {
+				L, flags, ent = 1, w.uni.flags, w.uni
 			}
 		}
 		switch {
@@ -547,33 +631,37 @@ func (t *PhraseTable) Units(s, lang string) []Unit {
 				for j < len(toks) && j-i < maxUnitWords && (j == i+L || !toks[j].brk) && isCap(j) {
 					j++
 				}
-				emit(i, j, true)
+				emit(i, j, true, nil)
 				if j-(i+L) >= 2 {
 					// The name alone as well: a learned title is not always
 					// part of it ("phố Hải Phòng", "tỉnh Khánh Hòa").
-					emit(i+L, j, true)
+					emit(i+L, j, true, nil)
 				}
 				i = j
 				continue
 			case flags&phNumber != 0 && j < len(toks) && !toks[j].brk && toks[j].num:
 				j++
 			}
-			emit(i, j, name)
+			if j == i+L {
+				emit(i, j, name, &ent)
+			} else {
+				emit(i, j, name, nil)
+			}
 			i = j
 		case C >= 1:
 			if C >= 2 && w.sent && !w.acro {
 				// A sentence's capitalised first word before a name ("Giữa
 				// Hà Nội") is not part of it, unless the table knows it as one.
-				if e, ok := t.lookup(unitStart(w.h)); ok && e.flags&phName == 0 {
+				if w.uni.df > 0 && w.uni.flags&phName == 0 {
 					i++
 					continue
 				}
 			}
-			emit(i, i+C, true)
+			emit(i, i+C, true, nil)
 			i += C
 		default:
-			if !vi && !w.stop && !w.num && utf8.RuneCountInString(w.fold) >= 3 {
-				emit(i, i+1, false)
+			if !vi && !w.stop && !w.num && utf8.RuneCount(sc.fold[w.fs:w.fe]) >= 3 {
+				emit(i, i+1, false, nil)
 			}
 			i++
 		}
@@ -744,8 +832,7 @@ func trainLang(texts []string, lang string, o PhraseOptions) []PhraseRow {
 	var docSeg []int // first segment of each document
 	for _, s := range texts {
 		docSeg = append(docSeg, len(segs))
-		toks, fold := splitWords(nil, make([]byte, 0, 3*len(s)), s, lang)
-		_ = fold
+		toks, fold := splitWords(nil, make([]byte, 0, 3*len(s)), s, lang, nil)
 		titleCase := titleCased(toks)
 		var cur []tunit
 		for k, w := range toks {
@@ -753,7 +840,7 @@ func trainLang(texts []string, lang string, o PhraseOptions) []PhraseRow {
 				segs = append(segs, cur)
 				cur = nil
 			}
-			key := w.fold
+			key := string(fold[w.fs:w.fe])
 			if w.num {
 				key = "#"
 			}

@@ -33,7 +33,7 @@ const (
 	// two posts about one event, written separately, mostly stay apart —
 	// on Twitter16 merging them made later cascades of an event inherit
 	// the first one's baseline and go unflagged.
-	storyPostUnits = 6
+	storyPostUnits = 8
 	storyMaxDF     = 30
 	storyMinUnits  = 3
 	storyHead      = 280 // bytes of a post without a title read as its headline
