@@ -46,10 +46,31 @@ type Unit struct {
 // Label is how the unit reads to a person: a name as written, anything else
 // in lower case.
 func (u Unit) Label() string {
-	if u.Name {
+	if u.Name || !hasUpper(u.Surface) {
 		return u.Surface
 	}
 	return strings.ToLower(u.Surface)
+}
+
+// hasUpper reports whether s has an upper-case letter (most phrases have
+// none, and need no lower-cased copy).
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				return true
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if isUpper(r) {
+			return true
+		}
+		i += n
+	}
+	return false
 }
 
 // Flags of a phrase table entry.

@@ -129,7 +129,7 @@ func (k *keySet) build(p schema.Post, doc text.Doc, matches []string) {
 		if k.labels != nil {
 			label = u.Label()
 		}
-		k.add(prefix, u.Key, label)
+		k.addClean(prefix, u.Key, label)
 	}
 	k.addStory(p, doc, units)
 	for i, id := range matches {
@@ -215,10 +215,15 @@ func (k *keySet) strs() []string {
 // labels are asked for. v may point into k.scratch: it is copied before
 // scratch changes.
 func (k *keySet) add(prefix, v, label string) {
+	k.addClean(prefix, cleanKey(v), label)
+}
+
+// addClean is add for a v that is clean already (a phrase unit's key:
+// folded words and single spaces).
+func (k *keySet) addClean(prefix, v, label string) {
 	if len(k.ends) >= MaxKeys {
 		return
 	}
-	v = cleanKey(v)
 	if v == "" {
 		return
 	}
