@@ -1,5 +1,7 @@
 // Package enrich turns a post into what the analyzer stores and acts on:
-// its language, its topic keys and the facts it matches. It glues the pure
+// its language, its topic keys with this post's label of each (with
+// Options.KeysLabels: Analyzed.Labels, aligned with Topics) and the facts
+// it matches. It glues the pure
 // libraries (analyze/text, analyze/claims, analyze/trends) together and
 // owns the live facts index that the facts topic keeps current.
 package enrich

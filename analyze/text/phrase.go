@@ -512,7 +512,13 @@ var (
 func Units(s, lang string) []Unit { return Phrases().Units(s, lang) }
 
 // Units returns the phrase units of s in lang, looked up in t.
-func (t *PhraseTable) Units(s, lang string) []Unit {
+func (t *PhraseTable) Units(s, lang string) []Unit { return t.UnitsN(s, lang, -1, -1) }
+
+// UnitsN is Units up to the point where maxMulti multi-word or name units
+// and maxSingle single words have been found (a negative limit has none):
+// a caller that keeps the first few need not read a long text to its end.
+// The text is read a sentence at a time; units never cross one.
+func (t *PhraseTable) UnitsN(s, lang string, maxMulti, maxSingle int) []Unit {
 	sc := phrasePool.Get().(*phraseScratch)
 	defer func() {
 		if cap(sc.fold) <= 64<<10 && cap(sc.toks) <= 4096 {
@@ -533,9 +539,56 @@ func (t *PhraseTable) Units(s, lang string) []Unit {
 	if cap(sc.fold) < 3*len(s) {
 		sc.fold = make([]byte, 0, 3*len(s))
 	}
+	vi := lang == LangVI
+	out := sc.out[:0]
+	nMulti, nSingle := 0, 0
+	full := func() bool {
+		return maxMulti >= 0 && maxSingle >= 0 && nMulti >= maxMulti && nSingle >= maxSingle
+	}
+	whole := s
+	for base := 0; base < len(whole) && !full(); {
+		end := base + sentenceEnd(whole[base:])
+		s := whole[base:end]
+		out = t.sentenceUnits(sc, s, base, lang, vi, out, &nMulti, &nSingle)
+		base = end
+	}
+	if len(out) == 0 {
+		sc.out = out
+		return nil
+	}
+	all := string(sc.keys)
+	res := make([]Unit, len(out))
+	start := 0
+	for k, u := range out {
+		u.Key = all[start:sc.ends[k]]
+		start = sc.ends[k]
+		res[k] = u
+	}
+	sc.out = out
+	return res
+}
+
+// sentenceEnd returns the length of s's first sentence: up to a line break
+// or a . ! ? followed by a space, inclusive.
+func sentenceEnd(s string) int {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\n':
+			return i + 1
+		case '.', '!', '?':
+			if i+1 < len(s) && s[i+1] == ' ' {
+				return i + 1
+			}
+		}
+	}
+	return len(s)
+}
+
+// sentenceUnits appends the units of the sentence s (at base in the text)
+// to out, counting them in nMulti and nSingle.
+func (t *PhraseTable) sentenceUnits(sc *phraseScratch, s string, base int, lang string, vi bool, out []Unit, nMulti, nSingle *int) []Unit {
 	sc.toks, sc.fold = splitWords(sc.toks[:0], sc.fold[:0], s, lang, t)
 	toks := sc.toks
-	vi := lang == LangVI
 	titleCase := titleCased(toks)
 	var isCap func(k int) bool
 	isCap = func(k int) bool { // capitalised as evidence of a name
@@ -552,7 +605,6 @@ func (t *PhraseTable) Units(s, lang string) []Unit {
 		}
 		return w.cap && !titleCase[k]
 	}
-	out := sc.out[:0]
 	emit := func(i, j int, name bool, known *phraseEntry) {
 		w := toks[i:j]
 		start := len(sc.keys)
@@ -591,7 +643,12 @@ func (t *PhraseTable) Units(s, lang string) []Unit {
 		}
 		sc.ends = append(sc.ends, len(sc.keys))
 		out = append(out, Unit{Surface: s[w[0].start:w[len(w)-1].end], Name: name,
-			Words: len(w), DF: int(e.df), Start: int(w[0].start)})
+			Words: len(w), DF: int(e.df), Start: base + int(w[0].start)})
+		if len(w) > 1 || name {
+			*nMulti++
+		} else {
+			*nSingle++
+		}
 	}
 	for i := 0; i < len(toks); {
 		w := &toks[i]
@@ -687,20 +744,7 @@ func (t *PhraseTable) Units(s, lang string) []Unit {
 			i++
 		}
 	}
-	if len(out) == 0 {
-		sc.out = out
-		return nil
-	}
-	all := string(sc.keys)
-	res := make([]Unit, len(out))
-	start := 0
-	for k, u := range out {
-		u.Key = all[start:sc.ends[k]]
-		start = sc.ends[k]
-		res[k] = u
-	}
-	sc.out = out
-	return res
+	return out
 }
 
 // titleCased marks the words of sentences written in title case ("Flood

@@ -107,7 +107,13 @@ func (k *keySet) build(p schema.Post, doc text.Doc, matches []string) {
 	for _, u := range doc.URLs {
 		addURL(u, false)
 	}
-	units := text.Units(doc.Text, doc.Lang)
+	// Only the first few units become keys (and the headline's make the
+	// story): a long text is read only until they are found.
+	single := maxKeywords
+	if doc.Lang == text.LangVI {
+		single = 0 // a Vietnamese syllable alone is never a unit
+	}
+	units := text.Phrases().UnitsN(doc.Text, doc.Lang, maxPhrases, single)
 	nPhrases, nWords := 0, 0
 	for _, u := range units {
 		prefix := schema.TopicKeyword
