@@ -892,6 +892,7 @@ func TrainPhrases(docs []TrainDoc, o PhraseOptions) *PhraseTable {
 }
 
 func trainLang(texts []string, lang string, o PhraseOptions) []PhraseRow {
+	vi := lang == LangVI
 	// Segments of units: the words between two punctuation marks.
 	var segs [][]tunit
 	var docSeg []int // first segment of each document
@@ -920,12 +921,33 @@ func trainLang(texts []string, lang string, o PhraseOptions) []PhraseRow {
 	docSeg = append(docSeg, len(segs))
 	// Vietnamese words often start with a syllable that is a stopword on
 	// its own ("thế giới", "người dân"); they only may not end with one.
-	vi := lang == LangVI
+	// A name ("Việt Nam", mostly capitalised mid-sentence) does not take a
+	// lower-case word after it ("Việt Nam gặp"); a capitalised word that is
+	// mostly a common one does ("Bộ Công an", "Bộ Y tế").
+	var isName map[string]bool
 	joinable := func(a, b tunit) bool {
 		return !a.num && !b.num && (vi || !a.stopFirst) && !b.stopLast && a.words+b.words <= maxPhraseWords &&
-			!(!a.lastCap && b.firstCap && !b.sent) && !(vi && a.stopFirst && a.stopLast && a.words == 1 && b.words > 1)
+			!(!a.lastCap && b.firstCap && !b.sent) && !(vi && a.stopFirst && a.stopLast && a.words == 1 && b.words > 1) &&
+			!(isName[a.key] && !b.firstCap && !b.sent)
 	}
 	for range o.Passes {
+		mid, midCap := map[string]int{}, map[string]int{}
+		for _, seg := range segs {
+			for _, u := range seg {
+				if !u.sent {
+					mid[u.key]++
+					if u.midCap {
+						midCap[u.key]++
+					}
+				}
+			}
+		}
+		isName = map[string]bool{}
+		for k, n := range mid {
+			if n >= 2 && midCap[k]*2 > n {
+				isName[k] = true
+			}
+		}
 		// Counted once a document: a summary repeating its title's words
 		// is not more evidence.
 		uni := map[string]int{}
@@ -1032,7 +1054,12 @@ func trainLang(texts []string, lang string, o PhraseOptions) []PhraseRow {
 			f = append(f, 'n')
 		}
 		stop := words == 1 && stopFolded(lang)[key]
-		if !stop && s.midCap*2 <= s.mid && (s.capNext >= o.MinCount && s.capNext*10 >= s.count*3 || s.capNext >= 2 && s.capNext*10 >= s.count*6) {
+		// Titles are learned for Vietnamese, where a name needs its head
+		// noun ("đèo Khánh Lê", "cô giáo Hương"); an English or French name
+		// is capitalised whole ("President Macron"). Half of a title's
+		// occurrences must precede a name: verbs and prepositions that
+		// often do ("gặp Thái Lan", "ở Hà Nội") stay below.
+		if vi && !stop && s.midCap*2 <= s.mid && (s.capNext >= o.MinCount && s.capNext*2 >= s.count || s.capNext >= 2 && s.capNext*4 >= s.count*3) {
 			f = append(f, 't')
 		}
 		if words > 1 && s.numNext >= o.MinCount && s.numNext*2 >= s.count {
