@@ -11,7 +11,7 @@
 // KeysLabels also returns this post's display form of each key. A post's
 // story key hashes its headline's two rarest units (by the committed
 // phrase table's document frequency), so reports of one event by different
-// outlets can share it; a post without a title uses up to six, so only
+// outlets can share it; a post without a title uses up to eight, so only
 // reposts and light edits share (on Twitter16 coarser keys merged separate
 // cascades of one event and cost early-warning recall).
 //

@@ -330,10 +330,11 @@ func hashtagKey(dst []byte, h string) []byte {
 // the same rare names and phrases ("đèo Khánh Lê", "sạt lở") even when the
 // rest of the wording differs, and folding makes an unaccented repost
 // agree; one key a post keeps a story one topic. The headline is the
-// title, or the first sentence when there is none; a headline with no
-// rare unit, or fewer than storyUnits, has no story key (too generic to be one
-// event), unless it has storyMinUnits units or more: then its rarest
-// other units complete the key.
+// title, or the opening storyHead bytes of a post without one, which uses
+// up to storyPostUnits units. A titled headline with no rare unit (in at
+// most storyMaxDF documents) has no story key, too generic to be one event;
+// one with fewer than storyUnits rare units needs storyMinUnits units in
+// all, its rarest other units completing the key.
 func (k *keySet) addStory(p schema.Post, doc text.Doc, units []text.Unit) {
 	var best [storyPostUnits]*text.Unit
 	want := storyUnits
