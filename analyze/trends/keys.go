@@ -27,16 +27,17 @@ const (
 	// A story key is made of the headline's storyUnits rarest units, each
 	// in at most storyMaxDF documents of the phrase table: an everyday
 	// unit ("Hà Nội") says nothing about which event a report is about.
-	storyUnits = 2
-	// A post without a title (a tweet, a social post) is keyed by up to
-	// storyPostUnits of its rarest units: reposts and light edits join, but
-	// two posts about one event, written separately, mostly stay apart —
-	// on Twitter16 merging them made later cascades of an event inherit
-	// the first one's baseline and go unflagged.
-	storyPostUnits = 8
-	storyMaxDF     = 30
-	storyMinUnits  = 3
-	storyHead      = 280 // bytes of a post without a title read as its headline
+	storyUnits    = 2
+	storyMaxDF    = 30
+	storyMinUnits = 3
+	// A post without a title (a tweet, a social post) is keyed instead by
+	// the LSH bands of a MinHash over its words (addNearDup): reposts and
+	// light edits join, and a reworded variant often shares one band,
+	// which on Twitter16 lets a slow cascade be flagged with a faster
+	// twin's (one key of its rarest units lost 0.005 of early recall). The
+	// trends list shows the bands of one story once (its label).
+	storyBands = 3 // near-duplicates (Jaccard 0.8) share a band with p≈0.95
+	storyRows  = 2 // MinHash values per band
 	// maxLabel bytes of a headline label.
 	maxLabel = 160
 )
@@ -137,7 +138,11 @@ func (k *keySet) build(p schema.Post, doc text.Doc, matches []string) {
 		}
 		k.addClean(prefix, u.Key, label)
 	}
-	k.addStory(p, doc, units)
+	if p.Title == "" {
+		k.addNearDup(doc.Text)
+	} else {
+		k.addStory(p, doc, units)
+	}
 	for i, id := range matches {
 		if i >= maxFacts {
 			break
@@ -186,6 +191,8 @@ type keySet struct {
 	ends    []int    // end of each key in buf
 	scratch []byte   // a value being built (folded hashtag)
 	labels  []string // the keys' labels, when asked for (nil otherwise)
+	words   []string // a title-less post's content words (nearDup)
+	sig     [storyBands * storyRows]uint64
 }
 
 var keyPool = sync.Pool{New: func() any {
@@ -324,31 +331,23 @@ func hashtagKey(dst []byte, h string) []byte {
 	return text.AppendLowerFold(dst, strings.TrimLeft(h, "#＃"))
 }
 
-// addStory adds the post's story key: its headline's storyUnits rarest
-// phrase units (by the phrase table's document frequency, then by key),
-// sorted and hashed. Reports of one event by different outlets name it with
-// the same rare names and phrases ("đèo Khánh Lê", "sạt lở") even when the
-// rest of the wording differs, and folding makes an unaccented repost
-// agree; one key a post keeps a story one topic. The headline is the
-// title, or the opening storyHead bytes of a post without one, which uses
-// up to storyPostUnits units. A titled headline with no rare unit (in at
-// most storyMaxDF documents) has no story key, too generic to be one event;
-// one with fewer than storyUnits rare units needs storyMinUnits units in
-// all, its rarest other units completing the key.
+// addStory adds the story key of a post with a title: its headline's
+// storyUnits rarest phrase units (by the phrase table's document
+// frequency, then by key), sorted and hashed. Reports of one event by
+// different outlets name it with the same rare names and phrases ("đèo
+// Khánh Lê", "sạt lở") even when the rest of the wording differs, and
+// folding makes an unaccented repost agree; one key a report keeps a story
+// one topic. A headline with no rare unit (in at most storyMaxDF
+// documents) has no story key, too generic to be one event; one with
+// fewer than storyUnits rare units needs storyMinUnits units in all, its
+// rarest other units completing the key.
 func (k *keySet) addStory(p schema.Post, doc text.Doc, units []text.Unit) {
-	var best [storyPostUnits]*text.Unit
-	want := storyUnits
-	if p.Title == "" {
-		want = storyPostUnits
-	}
-	// The headline: the title (the text's first line when the post has
-	// one), or the opening of a post without one (a tweet is its own
-	// headline).
-	headEnd := min(len(doc.Text), storyHead)
-	if p.Title != "" {
-		if i := strings.IndexByte(doc.Text, '\n'); i >= 0 {
-			headEnd = i
-		}
+	var best [storyUnits]*text.Unit
+	const want = storyUnits
+	// The headline is the text's first line (Body puts the title there).
+	headEnd := len(doc.Text)
+	if i := strings.IndexByte(doc.Text, '\n'); i >= 0 {
+		headEnd = i
 	}
 	inHead := func(u *text.Unit) bool { return u.Start < headEnd }
 	head, rare := 0, 0
@@ -360,7 +359,7 @@ func (k *keySet) addStory(p schema.Post, doc text.Doc, units []text.Unit) {
 			}
 		}
 	}
-	if (rare == 0 && p.Title != "") || head < storyMinUnits && rare < storyUnits {
+	if rare == 0 || head < storyMinUnits && rare < storyUnits {
 		return
 	}
 	for i := range units {
@@ -380,7 +379,7 @@ func (k *keySet) addStory(p schema.Post, doc text.Doc, units []text.Unit) {
 	if best[storyUnits-1] == nil {
 		return
 	}
-	var keys [storyPostUnits]string
+	var keys [storyUnits]string
 	n := 0
 	for _, u := range best[:want] {
 		if u != nil {
@@ -453,4 +452,92 @@ func splitmix(x uint64) uint64 {
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
 	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
 	return x ^ (x >> 31)
+}
+
+// minhashSeeds are fixed so every process computes the same signatures.
+var minhashSeeds = func() (s [storyBands * storyRows]uint64) {
+	for i := range s {
+		s[i] = splitmix(uint64(i+1) * 0x2545f4914f6cdd1d)
+	}
+	return
+}()
+
+// storyWords returns the folded, lower-cased content words of s: letters and
+// digits only, stopwords of any supported language dropped. They point into
+// k.scratch and k.words.
+func (k *keySet) storyWords(s string) []string {
+	f := text.AppendLowerFold(k.scratch[:0], s)
+	k.scratch = f
+	words := k.words[:0]
+	start := -1 // of the current word
+	for i := 0; i <= len(f); {
+		sep, n := true, 1 // the end of f ends a word too
+		if i < len(f) {
+			if c := f[i]; c < utf8.RuneSelf {
+				sep = !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9')
+			} else {
+				var r rune
+				r, n = utf8.DecodeRune(f[i:])
+				sep = !unicode.IsLetter(r) && !unicode.IsDigit(r)
+			}
+		}
+		switch {
+		case !sep && start < 0:
+			start = i
+		case sep && start >= 0:
+			w := unsafeString(f[start:i])
+			start = -1
+			if len(w) < 2 || text.IsFoldedStopword(w) {
+				break
+			}
+			words = append(words, w)
+			if len(words) >= 512 { // the opening of a long article identifies it
+				return words
+			}
+		}
+		i += n
+	}
+	return words
+}
+
+// addNearDup keys a post without a title (a tweet, a social post) by the
+// LSH bands of its MinHash signature over folded content-word pairs:
+// reposts and light edits share a band (Jaccard 0.8 with p≈0.95), and a
+// reworded variant of a claim often still shares one, which is what gives
+// a slow cascade the chance to be flagged with a faster twin's.
+func (k *keySet) addNearDup(s string) {
+	k.words = k.storyWords(s)
+	words := k.words
+	if len(words) < storyMinUnits {
+		return
+	}
+	label := ""
+	if k.labels != nil {
+		label = headline(firstSentence(s))
+	}
+	sig := &k.sig
+	for i := range sig {
+		sig[i] = ^uint64(0)
+	}
+	for i := 0; i+1 < len(words); i++ {
+		if words[i] == words[i+1] {
+			continue // "ha ha": repetition says nothing about the story
+		}
+		sh := fnvMix(words[i], fnvMix(words[i+1], fnvOffset)) // ordered pair
+		for j := range sig {
+			if h := splitmix(sh ^ minhashSeeds[j]); h < sig[j] {
+				sig[j] = h
+			}
+		}
+	}
+	var buf [1 + 8]byte
+	for b := range storyBands {
+		h := uint64(fnvOffset)
+		for r := range storyRows {
+			h = splitmix(h ^ sig[b*storyRows+r])
+		}
+		buf[0] = 'a' + byte(b)
+		hex.Encode(buf[1:], []byte{byte(h >> 56), byte(h >> 48), byte(h >> 40), byte(h >> 32)})
+		k.add(schema.TopicStory, unsafeString(buf[:]), label)
+	}
 }

@@ -52,8 +52,9 @@ func TestKeys(t *testing.T) {
 	f("", "", "", nil, nil, nil)
 }
 
-// TestStoryKeysJoinReposts: reposts of one text share a story key; a
-// different story shares none.
+// TestStoryKeysJoinReposts: reposts of one title-less text (a social post)
+// share a story key, one of its storyBands LSH bands; a different story
+// shares none.
 func TestStoryKeysJoinReposts(t *testing.T) {
 	story := func(s string) []string {
 		var out []string
@@ -68,8 +69,8 @@ func TestStoryKeysJoinReposts(t *testing.T) {
 	f := func(variant string, wantShared bool) {
 		t.Helper()
 		a, b := story(base), story(variant)
-		if len(a) != 1 || len(b) != 1 {
-			t.Fatalf("story keys %q / %q, want 1 each", a, b)
+		if len(a) != storyBands || len(b) != storyBands {
+			t.Fatalf("story keys %q / %q, want %d each", a, b, storyBands)
 		}
 		shared := false
 		for _, k := range b {
