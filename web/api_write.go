@@ -204,30 +204,11 @@ type sourceJSON struct {
 
 // listSources lists sources with their health, worst first.
 func (s *Server) listSources(w http.ResponseWriter, r *http.Request) {
-	srcs, err := s.opts.Store.Sources(r.Context())
+	out, err := s.sourceEntries(r.Context())
 	if err != nil {
 		s.storeError(w, err)
 		return
 	}
-	sts, err := s.opts.Store.SourceStatuses(r.Context())
-	if err != nil {
-		s.storeError(w, err)
-		return
-	}
-	byID := map[string]schema.SourceStatus{}
-	for _, st := range sts {
-		byID[st.SourceID] = st
-	}
-	out := make([]sourceJSON, 0, len(srcs))
-	for _, src := range srcs {
-		sj := sourceJSON{Source: src}
-		if st, ok := byID[src.ID]; ok {
-			sj.Status = &st
-		}
-		sj.Health, sj.Label = sourceHealth(src, sj.Status), sourceLabel(src, sj.Status)
-		out = append(out, sj)
-	}
-	sortSources(out, func(s sourceJSON) (string, *schema.SourceStatus, string) { return s.Health, s.Status, s.Label })
 	writeJSON(w, http.StatusOK, map[string]any{"sources": out})
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -130,13 +131,6 @@ func (s *Server) sourceAction(w http.ResponseWriter, r *http.Request) {
 
 // ---- the Sources page ----
 
-type sourceRow struct {
-	schema.Source
-	Status *schema.SourceStatus
-	Health string
-	Label  string
-}
-
 // ErrorText says a source's last error (its fetch.ErrorKind) in the
 // page's language; the raw error stays in the row's tooltip.
 func (v *view) ErrorText(st *schema.SourceStatus) string {
@@ -153,56 +147,55 @@ func (v *view) ErrorText(st *schema.SourceStatus) string {
 	return v.T("source.err." + kind)
 }
 
-func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request) {
-	v := s.newView(w, r, "sources")
-	v.Title = v.T("nav.sources")
-	srcs, err := s.opts.Store.Sources(r.Context())
+// sourceEntries lists every source with its status, health and label,
+// worst health first, then most failures, then by label: the API's list
+// and the page's rows.
+func (s *Server) sourceEntries(ctx context.Context) ([]sourceJSON, error) {
+	srcs, err := s.opts.Store.Sources(ctx)
 	if err != nil {
-		s.pageStoreError(w, r, err)
-		return
+		return nil, err
 	}
-	sts, err := s.opts.Store.SourceStatuses(r.Context())
+	sts, err := s.opts.Store.SourceStatuses(ctx)
 	if err != nil {
-		s.pageStoreError(w, r, err)
-		return
+		return nil, err
 	}
 	byID := map[string]schema.SourceStatus{}
 	for _, st := range sts {
 		byID[st.SourceID] = st
 	}
-	rows := make([]sourceRow, 0, len(srcs))
+	out := make([]sourceJSON, 0, len(srcs))
 	for _, src := range srcs {
-		row := sourceRow{Source: src}
+		e := sourceJSON{Source: src}
 		if st, ok := byID[src.ID]; ok {
-			row.Status = &st
+			e.Status = &st
 		}
-		row.Health, row.Label = sourceHealth(src, row.Status), sourceLabel(src, row.Status)
-		rows = append(rows, row)
+		e.Health, e.Label = sourceHealth(src, e.Status), sourceLabel(src, e.Status)
+		out = append(out, e)
 	}
-	sortSources(rows, func(r sourceRow) (string, *schema.SourceStatus, string) { return r.Health, r.Status, r.Label })
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if healthRank[a.Health] != healthRank[b.Health] {
+			return healthRank[a.Health] < healthRank[b.Health]
+		}
+		if a.Status != nil && b.Status != nil && a.Status.Failures != b.Status.Failures {
+			return a.Status.Failures > b.Status.Failures
+		}
+		return a.Label < b.Label
+	})
+	return out, nil
+}
+
+func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request) {
+	v := s.newView(w, r, "sources")
+	v.Title = v.T("nav.sources")
+	rows, err := s.sourceEntries(r.Context())
+	if err != nil {
+		s.pageStoreError(w, r, err)
+		return
+	}
 	v.Data = map[string]any{"Rows": rows, "Kinds": []string{"feed", "crawl", "mastodon", "bluesky", "reddit", "telegram", "youtube"},
 		"Error": r.URL.Query().Get("error")}
 	s.render(w, http.StatusOK, "sources", v)
-}
-
-// sortSources orders worst health first, then most failures, then by name.
-func sortSources[T any](rows []T, key func(T) (health string, st *schema.SourceStatus, label string)) {
-	less := func(a, b T) bool {
-		ha, sa, la := key(a)
-		hb, sb, lb := key(b)
-		if healthRank[ha] != healthRank[hb] {
-			return healthRank[ha] < healthRank[hb]
-		}
-		if sa != nil && sb != nil && sa.Failures != sb.Failures {
-			return sa.Failures > sb.Failures
-		}
-		return la < lb
-	}
-	for i := 1; i < len(rows); i++ { // stable insertion sort: few sources
-		for j := i; j > 0 && less(rows[j], rows[j-1]); j-- {
-			rows[j], rows[j-1] = rows[j-1], rows[j]
-		}
-	}
 }
 
 // sourcePost adds a source from the page's form.

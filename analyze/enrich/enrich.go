@@ -1,5 +1,7 @@
 // Package enrich turns a post into what the analyzer stores and acts on:
-// its language, its topic keys and the facts it matches. It glues the pure
+// its language, its topic keys with this post's label of each (with
+// Options.KeysLabels: Analyzed.Labels, aligned with Topics) and the facts
+// it matches. It glues the pure
 // libraries (analyze/text, analyze/claims, analyze/trends) together and
 // owns the live facts index that the facts topic keeps current.
 package enrich
@@ -28,6 +30,10 @@ type Options struct {
 	TopK int
 	// Keys derives topic keys; nil uses DefaultKeys.
 	Keys func(p schema.Post, doc text.Doc, factIDs []string) []string
+	// KeysLabels, when set, derives topic keys and their labels (this
+	// post's display form of each, "" for none) in place of Keys, and
+	// Enrich fills Analyzed.Labels with them (trends.KeysLabels).
+	KeysLabels func(p schema.Post, doc text.Doc, factIDs []string) (keys, labels []string)
 }
 
 // DefaultStoreMin is the confidence from which a match is stored.
@@ -123,6 +129,13 @@ func (e *Enricher) Enrich(p schema.Post) schema.Analyzed {
 			a.Matches = append(a.Matches, schema.Match{FactID: r.FactID, Score: r.Score, Verdict: r.Verdict})
 			factIDs = append(factIDs, r.FactID)
 		}
+	}
+	if e.opts.KeysLabels != nil {
+		a.Topics, a.Labels = e.opts.KeysLabels(p, doc, factIDs)
+		if len(a.Labels) != len(a.Topics) { // never stored misaligned
+			a.Labels = nil
+		}
+		return a
 	}
 	a.Topics = e.opts.Keys(p, doc, factIDs)
 	return a

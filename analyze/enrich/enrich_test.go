@@ -63,3 +63,22 @@ func TestPrefix(t *testing.T) {
 		t.Fatalf("prefix: %d bytes, valid %v", len(p), utf8.ValidString(p))
 	}
 }
+
+// TestEnrichLabels: with KeysLabels, every topic has a label at the same
+// index: the headline for the story and the post's own URL, names as
+// written, "" for a fact.
+func TestEnrichLabels(t *testing.T) {
+	e := New(Options{KeysLabels: func(p schema.Post, doc text.Doc, ids []string) ([]string, []string) {
+		return []string{"ent:hai phong", "story:1"}, []string{"Hải Phòng", p.Title}
+	}})
+	a := e.Enrich(schema.Post{ID: "p", Title: "Mưa lớn ở Hải Phòng", Text: "Hải Phòng ngập sâu."})
+	if len(a.Labels) != len(a.Topics) || a.Labels[0] != "Hải Phòng" || a.Labels[1] != "Mưa lớn ở Hải Phòng" {
+		t.Fatalf("topics %q labels %q", a.Topics, a.Labels)
+	}
+	bad := New(Options{KeysLabels: func(schema.Post, text.Doc, []string) ([]string, []string) {
+		return []string{"kw:a", "kw:b"}, []string{"a"}
+	}})
+	if a := bad.Enrich(schema.Post{ID: "p", Text: "x"}); a.Labels != nil {
+		t.Fatalf("misaligned labels stored: %q", a.Labels)
+	}
+}

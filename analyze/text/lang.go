@@ -77,7 +77,7 @@ func DetectLang(s string) string {
 	if viLetters >= 2 || viLetters*20 >= latin {
 		return LangVI
 	}
-	en, fr, vi := profile(s)
+	en, fr, vi, other := profile(s)
 	best, second, lang := en, max(fr, vi), LangEN
 	if fr > best {
 		best, second, lang = fr, max(en, vi), LangFR
@@ -85,7 +85,15 @@ func DetectLang(s string) string {
 	if vi > best {
 		best, second, lang = vi, max(en, fr), LangVI
 	}
-	if best >= 2 && best >= 2*second {
+	// Function words of a language we do not handle (German, Portuguese,
+	// Spanish, Italian, Dutch) outnumbering ours: say so rather than
+	// forcing the text into French or English, whose lists share a few of
+	// their words. A single such word leaves it to whatlanggo, which knows
+	// those languages.
+	if other >= 2 && other > best {
+		return LangUnd
+	}
+	if best >= 2 && best >= 2*second && other == 0 {
 		return lang
 	}
 	// whatlanggo is unreliable on a few words: trust it to say "another
@@ -108,8 +116,8 @@ func DetectLang(s string) string {
 
 // profile counts stopword hits per language over the lower-cased letter
 // runs of s (apostrophes kept inside words so "don't" and "l'état" stay
-// whole).
-func profile(s string) (en, fr, vi int) {
+// whole), and hits of other languages' function words.
+func profile(s string) (en, fr, vi, other int) {
 	var p stopProfile
 	var buf [64]byte
 	w := buf[:0]
@@ -133,12 +141,12 @@ func profile(s string) (en, fr, vi int) {
 	if len(w) > 0 {
 		p.add(w)
 	}
-	return p.en, p.fr, p.vi
+	return p.en, p.fr, p.vi, p.other
 }
 
 type stopProfile struct {
-	en, fr, vi int
-	fold       [64]byte
+	en, fr, vi, other int
+	fold              [64]byte
 }
 
 // add counts the word w. m[string(bytes)] look-ups do not allocate.
@@ -150,6 +158,9 @@ func (p *stopProfile) add(w []byte) {
 	}
 	if fl&inFR != 0 {
 		p.fr++
+	}
+	if fl&inOther != 0 {
+		p.other++
 	}
 	if i := firstFold(ws); i < len(ws) {
 		// The Vietnamese lists hold folded words: look the folded form up.
@@ -169,6 +180,7 @@ const (
 	inFR                   // stopFR
 	inVIFolded             // stopVIFolded
 	inVIOnly               // vietnameseOnly
+	inOther                // otherFunctionWords
 )
 
 // profileFlags merges the lists profile counts, so a word costs one
@@ -178,7 +190,7 @@ var profileFlags = func() map[string]uint8 {
 	for _, l := range []struct {
 		set  map[string]bool
 		flag uint8
-	}{{stopEN, inEN}, {stopFR, inFR}, {stopVIFolded, inVIFolded}, {vietnameseOnly, inVIOnly}} {
+	}{{stopEN, inEN}, {stopFR, inFR}, {stopVIFolded, inVIFolded}, {vietnameseOnly, inVIOnly}, {otherFunctionWords(), inOther}} {
 		for w := range l.set {
 			m[w] |= l.flag
 		}
@@ -201,3 +213,31 @@ func fromWhatlang(l whatlanggo.Lang) string {
 	}
 	return ""
 }
+
+// otherFunctionWords are frequent function words of German, Portuguese,
+// Spanish, Italian and Dutch that are not words of our three languages'
+// lists, nor (folded) Vietnamese syllables of them: what tells a text in a
+// language DetectLang does not handle from French or English.
+func otherFunctionWords() map[string]bool {
+	m := set(`der das und ist nicht mit von dem ein eine einer eines einem zu auf für im sich auch
+wird werden haben sind über noch nur kann mehr wieder zum zur vom durch bei oder nach wie aus
+não uma com os das dos pelo pela foi são está ao aos às seu sua também após sobre diz um
+segundo ainda já muito isso essa esse ela ele pelos pelas
+el los las del una por para está pero más fue sus según hasta desde muy esta este
+il gli della delle dello degli nel nella che sono anche più alla alle dai
+het een van niet met voor zijn wordt ook naar uit door maar`)
+	for w := range m {
+		// Words that are also ours stay out ("des", "mais", "do" in
+		// Vietnamese), and so do Vietnamese syllables written without
+		// accents that are in no list ("hết" → "het", "cơm" → "com").
+		f := FoldDiacritics(w)
+		if stopEN[w] || stopFR[w] || stopVI[w] || stopVIAnyFold[f] || stopVIFolded[f] || vietnameseOnly[f] || unaccentedVI[f] {
+			delete(m, w)
+		}
+	}
+	return m
+}
+
+// unaccentedVI are Vietnamese syllables that, unaccented, spell a function
+// word of otherFunctionWords.
+var unaccentedVI = set(`het dai ao com sua che van met dem im um em da na ma nao`)

@@ -4,14 +4,16 @@
 // analyzer workers run the very same code.
 //
 // Topic keys (Keys) are a pure function of one post: hashtags, canonical
-// URLs (internal/urlcanon), named entities and key phrases from analyze/text
-// (language-aware stopwords, stemming and Vietnamese syllable phrases),
-// near-duplicate story clusters and matched fact ids. Story clusters use
-// MinHash with LSH banding over folded content-word shingles: every band of
-// the signature is itself a key, so two processes that never talk give a
-// repost the same cluster key. MinHash is written here (a few lines over
-// FNV-1a and splitmix64) rather than imported: the libraries we looked at
-// hash with per-process random seeds, which would break that property.
+// URLs, the phrase units of analyze/text (learned multi-word phrases,
+// names, a title before a name, French and English content words), one
+// story key and matched fact ids. Identity is the folded form (case,
+// diacritics, đ/d), so "bão Yagi" and "bao yagi" are one topic;
+// KeysLabels also returns this post's display form of each key. A post's
+// story key hashes its headline's two rarest units (by the committed
+// phrase table's document frequency), so reports of one event by different
+// outlets can share it; a post without a title uses up to eight, so only
+// reposts and light edits share (on Twitter16 coarser keys merged separate
+// cascades of one event and cost early-warning recall).
 //
 // The Detector consumes (time, topic, post, author) events. Flags for a key
 // depend only on that key's events, processed in event-time order once a

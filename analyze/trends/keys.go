@@ -2,6 +2,7 @@ package trends
 
 import (
 	"encoding/hex"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -16,17 +17,29 @@ import (
 // Limits on the keys of one post, so that one long or spammy post cannot
 // fan out into thousands of events downstream.
 const (
-	MaxKeys       = 32  // keys per post
-	MaxKeyBytes   = 256 // bytes per key
-	maxHashtags   = 8
-	maxURLs       = 6
-	maxEntities   = 5
-	maxKeywords   = 5
-	maxPhrases    = 3
-	maxFacts      = 5
-	storyBands    = 3 // LSH bands: near-duplicates (Jaccard 0.8) share a band with p≈0.95
-	storyRows     = 2 // MinHash values per band
-	storyMinWords = 3 // fewer content words than this are too generic to be a story
+	MaxKeys     = 32  // keys per post
+	MaxKeyBytes = 256 // bytes per key
+	maxHashtags = 8
+	maxURLs     = 6
+	maxPhrases  = 6 // names and multi-word phrases
+	maxKeywords = 5 // single content words (French, English)
+	maxFacts    = 5
+	// A story key is made of the headline's storyUnits rarest units, each
+	// in at most storyMaxDF documents of the phrase table: an everyday
+	// unit ("Hà Nội") says nothing about which event a report is about.
+	storyUnits    = 2
+	storyMaxDF    = 30
+	storyMinUnits = 3
+	// A post without a title (a tweet, a social post) is keyed instead by
+	// the LSH bands of a MinHash over its words (addNearDup): reposts and
+	// light edits join, and a reworded variant often shares one band,
+	// which on Twitter16 lets a slow cascade be flagged with a faster
+	// twin's (one key of its rarest units lost 0.005 of early recall). The
+	// trends list shows the bands of one story once (its label).
+	storyBands = 3 // near-duplicates (Jaccard 0.8) share a band with p≈0.95
+	storyRows  = 2 // MinHash values per band
+	// maxLabel bytes of a headline label.
+	maxLabel = 160
 )
 
 // Keys returns the topic keys of one post, in a stable order, each with a
@@ -37,77 +50,137 @@ const (
 func Keys(p schema.Post, doc text.Doc, matches []string) []string {
 	k := keyPool.Get().(*keySet)
 	defer k.release()
+	k.build(p, doc, matches)
+	return k.strs()
+}
+
+// KeysLabels returns Keys and, aligned with them, this post's display form
+// of each: a phrase or name as written (names in their case, other phrases
+// in lower case), a story its headline, a hashtag "#Tag" as written, a URL
+// the post's title when it is the post's own URL and its host otherwise,
+// and "" for a fact (facts are labelled from the facts table). It is a pure
+// function of its arguments.
+func KeysLabels(p schema.Post, doc text.Doc, matches []string) (keys, labels []string) {
+	k := keyPool.Get().(*keySet)
+	defer k.release()
+	k.labels = make([]string, 0, 16)
+	k.build(p, doc, matches)
+	return k.strs(), k.labels
+}
+
+func (k *keySet) build(p schema.Post, doc text.Doc, matches []string) {
 	for i, h := range doc.Hashtags {
 		if i >= maxHashtags {
 			break
 		}
-		k.addHashtag(h)
+		k.scratch = hashtagKey(k.scratch[:0], h)
+		label := ""
+		if k.labels != nil {
+			label = "#" + h
+		}
+		k.add(schema.TopicHashtag, unsafeString(k.scratch), label)
 	}
 	nURL := 0
-	addURL := func(raw string) {
+	addURL := func(raw string, own bool) {
 		if raw == "" || nURL >= maxURLs {
 			return
 		}
-		if c, err := urlcanon.Canonical(raw); err == nil {
-			nURL++
-			c = strings.TrimPrefix(strings.TrimPrefix(c, "https://"), "http://")
-			k.add(schema.TopicURL, strings.TrimSuffix(c, "/"))
+		c, err := urlcanon.Canonical(raw)
+		if err != nil {
+			return
 		}
+		nURL++
+		c = strings.TrimPrefix(strings.TrimPrefix(c, "https://"), "http://")
+		label := ""
+		if k.labels != nil {
+			label = strings.TrimPrefix(c[:strings.IndexByte(c+"/", '/')], "www.")
+			if own && p.Title != "" {
+				label = headline(p.Title)
+			}
+		}
+		k.add(schema.TopicURL, strings.TrimSuffix(c, "/"), label)
 	}
 	if p.CanonicalURL != "" {
-		addURL(p.CanonicalURL)
+		addURL(p.CanonicalURL, true)
 	} else {
-		addURL(p.URL)
+		addURL(p.URL, true)
 	}
 	for _, u := range doc.URLs {
-		addURL(u)
+		addURL(u, false)
 	}
-	// analyze/text marks Vietnamese entities syllable by syllable ("hà",
-	// "nội"): alone they name nothing, and the syllable-pair keywords below
-	// already carry "hà nội".
-	if doc.Lang != text.LangVI {
-		for i, e := range doc.Entities {
-			if i >= maxEntities {
-				break
+	// Only the first few units become keys (and the headline's make the
+	// story): a long text is read only until they are found.
+	single := maxKeywords
+	if doc.Lang == text.LangVI {
+		single = 0 // a Vietnamese syllable alone is never a unit
+	}
+	units := text.Phrases().UnitsN(doc.Text, doc.Lang, maxPhrases, single)
+	nPhrases, nWords := 0, 0
+	for _, u := range units {
+		prefix := schema.TopicKeyword
+		if u.Name {
+			prefix = schema.TopicEntity
+		}
+		if u.Words > 1 || u.Name {
+			if nPhrases >= maxPhrases {
+				continue
 			}
-			k.add(schema.TopicEntity, e)
-		}
-	}
-	for i, w := range doc.Keywords {
-		if i >= maxKeywords {
-			break
-		}
-		k.scratch = text.AppendLower(k.scratch[:0], w)
-		k.add(schema.TopicKeyword, unsafeString(k.scratch))
-	}
-	// Vietnamese keywords already are syllable pairs; for the other
-	// languages the first adjacent content-word pairs are the key phrases.
-	if doc.Lang != text.LangVI {
-		for i, b := range doc.Bigrams {
-			if i >= maxPhrases {
-				break
+			nPhrases++
+		} else {
+			if nWords >= maxKeywords {
+				continue
 			}
-			k.addPhrase(b)
+			nWords++
 		}
+		label := ""
+		if k.labels != nil {
+			label = u.Label()
+		}
+		k.addClean(prefix, u.Key, label)
 	}
-	k.addStory(doc.Text)
+	if p.Title == "" {
+		k.addNearDup(doc.Text)
+	} else {
+		k.addStory(p, doc, units)
+	}
 	for i, id := range matches {
 		if i >= maxFacts {
 			break
 		}
-		k.add(schema.TopicFact, strings.TrimSpace(id))
+		k.add(schema.TopicFact, strings.TrimSpace(id), "")
 	}
-	return k.strs()
 }
 
 // AnalyzeKeys returns the keys of p, analysing its title and text the way the
 // analyzer does.
 func AnalyzeKeys(p schema.Post, matches []string) []string {
-	body := p.Text
+	return Keys(p, text.Analyze(Body(p), p.Lang), matches)
+}
+
+// Body is the text the analyzer reads of p: its title, a line break and
+// its text (the title once if the text already starts with it).
+func Body(p schema.Post) string {
 	if p.Title != "" && !strings.HasPrefix(p.Text, p.Title) {
-		body = p.Title + "\n" + p.Text
+		return p.Title + "\n" + p.Text
 	}
-	return Keys(p, text.Analyze(body, p.Lang), matches)
+	return p.Text
+}
+
+// headline trims s to a one-line label of at most maxLabel bytes, cut at a
+// word.
+func headline(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = strings.TrimSpace(s[:i])
+	}
+	if len(s) <= maxLabel {
+		return s
+	}
+	s = truncateUTF8(s, maxLabel)
+	if i := strings.LastIndexByte(s, ' '); i > maxLabel/2 {
+		s = s[:i]
+	}
+	return s + "…"
 }
 
 // keySet collects the keys of one post in one buffer: a post's keys cost
@@ -115,9 +188,10 @@ func AnalyzeKeys(p schema.Post, matches []string) []string {
 // most MaxKeys keys) that duplicates are found by a linear scan.
 type keySet struct {
 	buf     []byte
-	ends    []int  // end of each key in buf
-	scratch []byte // a value being built (folded hashtag, phrase, story words)
-	words   []string
+	ends    []int    // end of each key in buf
+	scratch []byte   // a value being built (folded hashtag)
+	labels  []string // the keys' labels, when asked for (nil otherwise)
+	words   []string // a title-less post's content words (nearDup)
 	sig     [storyBands * storyRows]uint64
 }
 
@@ -127,11 +201,10 @@ var keyPool = sync.Pool{New: func() any {
 
 // release empties k and pools it again, unless one huge post grew it.
 func (k *keySet) release() {
-	if cap(k.scratch) > 64<<10 || cap(k.words) > 1024 {
+	if cap(k.scratch) > 64<<10 {
 		return
 	}
-	clear(k.words) // they point into scratch, but keep the pool from pinning anything else
-	k.buf, k.ends, k.scratch, k.words = k.buf[:0], k.ends[:0], k.scratch[:0], k.words[:0]
+	k.buf, k.ends, k.scratch, k.labels = k.buf[:0], k.ends[:0], k.scratch[:0], nil
 	keyPool.Put(k)
 }
 
@@ -151,13 +224,19 @@ func (k *keySet) strs() []string {
 }
 
 // add appends prefix + cleanKey(v), truncated to MaxKeyBytes, unless it is
-// empty, a duplicate or MaxKeys keys are already taken. v may point into
-// k.scratch: it is copied before scratch changes.
-func (k *keySet) add(prefix, v string) {
+// empty, a duplicate or MaxKeys keys are already taken, and its label when
+// labels are asked for. v may point into k.scratch: it is copied before
+// scratch changes.
+func (k *keySet) add(prefix, v, label string) {
+	k.addClean(prefix, cleanKey(v), label)
+}
+
+// addClean is add for a v that is clean already (a phrase unit's key:
+// folded words and single spaces).
+func (k *keySet) addClean(prefix, v, label string) {
 	if len(k.ends) >= MaxKeys {
 		return
 	}
-	v = cleanKey(v)
 	if v == "" {
 		return
 	}
@@ -180,26 +259,9 @@ func (k *keySet) add(prefix, v string) {
 		prev = e
 	}
 	k.ends = append(k.ends, len(k.buf))
-}
-
-// addHashtag adds the key of hashtag h.
-func (k *keySet) addHashtag(h string) {
-	k.scratch = hashtagKey(k.scratch[:0], h)
-	k.add(schema.TopicHashtag, unsafeString(k.scratch))
-}
-
-// addPhrase adds the keyword of the bigram b ("a_b" → "a b").
-func (k *keySet) addPhrase(b string) {
-	s := k.scratch[:0]
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c == '_' {
-			c = ' '
-		}
-		s = append(s, c)
+	if k.labels != nil {
+		k.labels = append(k.labels, cleanKey(label))
 	}
-	k.scratch = s
-	k.add(schema.TopicKeyword, unsafeString(s))
 }
 
 // unsafeString returns b as a string without copying; b must not change
@@ -269,44 +331,136 @@ func hashtagKey(dst []byte, h string) []byte {
 	return text.AppendLowerFold(dst, strings.TrimLeft(h, "#＃"))
 }
 
-// addStory adds the LSH band keys of s's MinHash signature over
-// content-word bigram shingles, folded so that a repost without accents,
-// with a different link or an "RT" prefix lands in the same cluster.
-func (k *keySet) addStory(s string) {
-	k.words = k.storyWords(s)
-	words := k.words
-	if len(words) < storyMinWords {
-		return
+// addStory adds the story key of a post with a title: its headline's
+// storyUnits rarest phrase units (by the phrase table's document
+// frequency, then by key), sorted and hashed. Reports of one event by
+// different outlets name it with the same rare names and phrases ("đèo
+// Khánh Lê", "sạt lở") even when the rest of the wording differs, and
+// folding makes an unaccented repost agree; one key a report keeps a story
+// one topic. A headline with no rare unit (in at most storyMaxDF
+// documents) has no story key, too generic to be one event; one with
+// fewer than storyUnits rare units needs storyMinUnits units in all, its
+// rarest other units completing the key.
+func (k *keySet) addStory(p schema.Post, doc text.Doc, units []text.Unit) {
+	var best [storyUnits]*text.Unit
+	const want = storyUnits
+	// The headline is the text's first line (Body puts the title there).
+	headEnd := len(doc.Text)
+	if i := strings.IndexByte(doc.Text, '\n'); i >= 0 {
+		headEnd = i
 	}
-	sig := &k.sig
-	for i := range sig {
-		sig[i] = ^uint64(0)
-	}
-	for i := 0; i+1 < len(words); i++ {
-		if words[i] == words[i+1] {
-			// "url url", "ha ha": repetition says nothing about the story,
-			// and one such frequent shingle with a low hash would otherwise
-			// pull every text containing it into one cluster.
-			continue
-		}
-		sh := fnvMix(words[i], fnvMix(words[i+1], fnvOffset)) // ordered pair
-		for j := range sig {
-			if h := splitmix(sh ^ minhashSeeds[j]); h < sig[j] {
-				sig[j] = h
+	inHead := func(u *text.Unit) bool { return u.Start < headEnd }
+	head, rare := 0, 0
+	for i := range units {
+		if inHead(&units[i]) {
+			head++
+			if units[i].DF <= storyMaxDF {
+				rare++
 			}
 		}
 	}
-	var buf [1 + 8]byte
-	for b := range storyBands {
-		h := uint64(fnvOffset)
-		for r := range storyRows {
-			h = splitmix(h ^ sig[b*storyRows+r])
-		}
-		buf[0] = 'a' + byte(b)
-		hex.Encode(buf[1:], []byte{byte(h >> 56), byte(h >> 48), byte(h >> 40), byte(h >> 32)})
-		k.add(schema.TopicStory, unsafeString(buf[:]))
+	if rare == 0 || head < storyMinUnits && rare < storyUnits {
+		return
 	}
+	for i := range units {
+		u := &units[i]
+		if !inHead(u) || isMention(doc.Mentions, u.Key) {
+			continue // "RT @desk:" or a tag does not change which story a text tells
+		}
+		// Insert into best, kept sorted by (DF, Key).
+		for j := range best[:want] {
+			if best[j] == nil || u.DF < best[j].DF || u.DF == best[j].DF && u.Key < best[j].Key {
+				copy(best[j+1:want], best[j:want])
+				best[j] = u
+				break
+			}
+		}
+	}
+	if best[storyUnits-1] == nil {
+		return
+	}
+	var keys [storyUnits]string
+	n := 0
+	for _, u := range best[:want] {
+		if u != nil {
+			keys[n] = u.Key
+			n++
+		}
+	}
+	slices.Sort(keys[:n])
+	h := uint64(fnvOffset)
+	for _, s := range keys[:n] {
+		h = fnvMix(s, h)
+	}
+	h = splitmix(h)
+	var buf [8]byte
+	hex.Encode(buf[:], []byte{byte(h >> 56), byte(h >> 48), byte(h >> 40), byte(h >> 32)})
+	label := ""
+	if k.labels != nil {
+		label = p.Title
+		if label == "" {
+			label = firstSentence(doc.Text)
+		}
+		label = headline(label)
+	}
+	k.add(schema.TopicStory, unsafeString(buf[:]), label)
 }
+
+// isMention reports whether the folded unit key is one of the handles.
+func isMention(handles []string, key string) bool {
+	for _, h := range handles {
+		if len(h) == len(key) && strings.EqualFold(h, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// firstSentence returns s up to the end of its first sentence or line.
+func firstSentence(s string) string {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\n':
+			return s[:i]
+		case '.', '!', '?':
+			if i+1 == len(s) || s[i+1] == ' ' || s[i+1] == '\n' {
+				return s[:i+1]
+			}
+		}
+	}
+	return s
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func fnvMix(s string, h uint64) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	h ^= 0xff // separator, so ("ab","c") differs from ("a","bc")
+	h *= fnvPrime
+	return h
+}
+
+// splitmix is the splitmix64 finaliser: a fast, well-mixed 64-bit hash.
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// minhashSeeds are fixed so every process computes the same signatures.
+var minhashSeeds = func() (s [storyBands * storyRows]uint64) {
+	for i := range s {
+		s[i] = splitmix(uint64(i+1) * 0x2545f4914f6cdd1d)
+	}
+	return
+}()
 
 // storyWords returns the folded, lower-cased content words of s: letters and
 // digits only, stopwords of any supported language dropped. They point into
@@ -346,33 +500,44 @@ func (k *keySet) storyWords(s string) []string {
 	return words
 }
 
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
-func fnvMix(s string, h uint64) uint64 {
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= fnvPrime
+// addNearDup keys a post without a title (a tweet, a social post) by the
+// LSH bands of its MinHash signature over folded content-word pairs:
+// reposts and light edits share a band (Jaccard 0.8 with p≈0.95), and a
+// reworded variant of a claim often still shares one, which is what gives
+// a slow cascade the chance to be flagged with a faster twin's.
+func (k *keySet) addNearDup(s string) {
+	k.words = k.storyWords(s)
+	words := k.words
+	if len(words) < storyMinUnits {
+		return
 	}
-	h ^= 0xff // separator, so ("ab","c") differs from ("a","bc")
-	h *= fnvPrime
-	return h
-}
-
-// splitmix is the splitmix64 finaliser: a fast, well-mixed 64-bit hash.
-func splitmix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
-
-// minhashSeeds are fixed so every process computes the same signatures.
-var minhashSeeds = func() (s [storyBands * storyRows]uint64) {
-	for i := range s {
-		s[i] = splitmix(uint64(i+1) * 0x2545f4914f6cdd1d)
+	label := ""
+	if k.labels != nil {
+		label = headline(firstSentence(s))
 	}
-	return
-}()
+	sig := &k.sig
+	for i := range sig {
+		sig[i] = ^uint64(0)
+	}
+	for i := 0; i+1 < len(words); i++ {
+		if words[i] == words[i+1] {
+			continue // "ha ha": repetition says nothing about the story
+		}
+		sh := fnvMix(words[i], fnvMix(words[i+1], fnvOffset)) // ordered pair
+		for j := range sig {
+			if h := splitmix(sh ^ minhashSeeds[j]); h < sig[j] {
+				sig[j] = h
+			}
+		}
+	}
+	var buf [1 + 8]byte
+	for b := range storyBands {
+		h := uint64(fnvOffset)
+		for r := range storyRows {
+			h = splitmix(h ^ sig[b*storyRows+r])
+		}
+		buf[0] = 'a' + byte(b)
+		hex.Encode(buf[1:], []byte{byte(h >> 56), byte(h >> 48), byte(h >> 40), byte(h >> 32)})
+		k.add(schema.TopicStory, unsafeString(buf[:]), label)
+	}
+}

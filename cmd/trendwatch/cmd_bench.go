@@ -344,7 +344,7 @@ func measureCeiling(ctx context.Context, c *config, log *slog.Logger, addrs []st
 	for _, f := range facts {
 		ix.Upsert(f)
 	}
-	en := enrich.New(enrich.Options{Index: ix, Verdicts: splitList(c.AlertVerdicts), Keys: topicKeys})
+	en := enrich.New(enrich.Options{Index: ix, Verdicts: splitList(c.AlertVerdicts), KeysLabels: topicKeys})
 	rows := make([]schema.Analyzed, len(kept))
 	workers := rep.Workers
 	start := time.Now()

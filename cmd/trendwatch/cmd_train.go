@@ -15,6 +15,7 @@ import (
 	"github.com/trendwatch/trendwatch/schema"
 
 	"github.com/trendwatch/trendwatch/analyze/claims"
+	"github.com/trendwatch/trendwatch/analyze/text"
 )
 
 func init() {
@@ -23,6 +24,7 @@ func init() {
 			fmt.Fprintln(stdout, "Usage: trendwatch train match --facts F1,F2 --queries Q1,Q2 --qrels R1,R2 --out FILE")
 			fmt.Fprintln(stdout, "       trendwatch train background --facts F1,F2 --texts GLOB1,GLOB2 --out FILE")
 			fmt.Fprintln(stdout, "       trendwatch train trend-background [--news GLOB] [--out FILE]")
+			fmt.Fprintln(stdout, "       trendwatch train phrases --facts F1,F2 --texts GLOB1,GLOB2 --out FILE")
 			return nil
 		}
 		switch args[0] {
@@ -32,8 +34,10 @@ func init() {
 			return runTrainBackground(ctx, args[1:], stdout, stderr)
 		case "trend-background":
 			return runTrainTrendBackground(ctx, args[1:], stdout, stderr)
+		case "phrases":
+			return runTrainPhrases(ctx, args[1:], stdout, stderr)
 		}
-		return usagef("unknown training %q (want match, background or trend-background)", args[0])
+		return usagef("unknown training %q (want match, background, phrases or trend-background)", args[0])
 	})
 }
 
@@ -220,6 +224,57 @@ func runTrainBackground(_ context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d terms; documents en %d, fr %d, vi %d\n", *out, bg.Terms(), bg.Docs[0], bg.Docs[1], bg.Docs[2])
+	return nil
+}
+
+// runTrainPhrases builds the phrase table topic keys use (see
+// text.TrainPhrases): collocations, names, titles and document frequencies
+// of the facts' claims and the news texts.
+func runTrainPhrases(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("train phrases", stderr)
+	factsF := fs.String("facts", "", "comma-separated facts files (any importable format); their claims are texts")
+	textsF := fs.String("texts", "", "comma-separated globs of JSONL files whose title/summary/text fields are texts (language detected)")
+	minCount := fs.Int("min-count", 3, "occurrences a phrase needs")
+	minLLR := fs.Float64("min-llr", 10.83, "log-likelihood ratio a merged pair needs")
+	out := fs.String("out", "analyze/text/phrases.tsv.gz", "where to write the table")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *factsF == "" && *textsF == "" {
+		return usagef("--facts or --texts is required")
+	}
+	var docs []text.TrainDoc
+	for _, p := range split(*factsF) {
+		fs, err := loadFacts(p, "")
+		if err != nil {
+			return err
+		}
+		for _, f := range fs {
+			docs = append(docs, text.TrainDoc{Lang: f.Lang, Text: f.Claim})
+		}
+	}
+	for _, g := range split(*textsF) {
+		paths, err := filepath.Glob(g)
+		if err != nil || len(paths) == 0 {
+			return fmt.Errorf("texts %q: no files match", g)
+		}
+		slices.Sort(paths)
+		for _, p := range paths {
+			ts, err := readBackgroundTexts(p)
+			if err != nil {
+				return err
+			}
+			for _, t := range ts {
+				docs = append(docs, text.TrainDoc{Lang: t.Lang, Text: t.Text})
+			}
+		}
+	}
+	t := text.TrainPhrases(docs, text.PhraseOptions{MinCount: *minCount, MinLLR: *minLLR})
+	t.Command = "trendwatch train phrases " + strings.Join(args, " ")
+	if err := writeTable(*out, "phrase table", t); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d rows from %d documents\n", *out, t.Len(), t.Docs)
 	return nil
 }
 

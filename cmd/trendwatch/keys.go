@@ -2,6 +2,6 @@ package main
 
 import "github.com/trendwatch/trendwatch/analyze/trends"
 
-// topicKeys derives a post's topic keys: hashtags, canonical URLs, entities
-// and key phrases, story clusters and matched facts.
-var topicKeys = trends.Keys
+// topicKeys derives a post's topic keys and their labels: hashtags,
+// canonical URLs, names and key phrases, its story and matched facts.
+var topicKeys = trends.KeysLabels

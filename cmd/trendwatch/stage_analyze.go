@@ -36,7 +36,7 @@ func analyzeStage(c *config, in *infra) ([]actor, *enrich.Enricher, error) {
 	// MinScore lets the index skip re-ranking posts that cannot reach the
 	// confidence from which matches are stored (most of a stream).
 	ix := claims.NewIndex(claims.Options{Thresholds: th, MinScore: enrich.DefaultStoreMin})
-	en := enrich.New(enrich.Options{Index: ix, Verdicts: splitList(c.AlertVerdicts), Keys: topicKeys, StoreMin: enrich.DefaultStoreMin})
+	en := enrich.New(enrich.Options{Index: ix, Verdicts: splitList(c.AlertVerdicts), KeysLabels: topicKeys, StoreMin: enrich.DefaultStoreMin})
 	log := in.log.With(slog.String("stage", "analyze"))
 	// Which matches alert: the thresholds and verdicts in force (flags,
 	// then an admin's stored settings), the alerter's own, swapped into

@@ -262,23 +262,18 @@ func (c *Client) Get(ctx context.Context, req Request) (*Response, error) {
 	return resp, err
 }
 
+// outcome is the fetches_total label: ErrorKind coarsened to status
+// classes, with the kinds the metric never split out as "error".
 func outcome(resp *Response, err error) string {
-	var se *StatusError
-	switch {
+	switch kind := ErrorKind(err); {
 	case err == nil && resp.NotModified:
 		return "not_modified"
 	case err == nil:
 		return "ok"
-	case errors.Is(err, ErrBlockedAddress):
-		return "blocked"
-	case errors.Is(err, ErrRobotsDisallowed):
-		return "robots"
-	case errors.Is(err, ErrTooLarge):
-		return "too_large"
-	case errors.As(err, &se):
-		return "http_" + strconv.Itoa(se.StatusCode/100) + "xx"
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return "timeout"
+	case strings.HasPrefix(kind, "http_") && len(kind) == len("http_404"):
+		return kind[:len("http_4")] + "xx"
+	case kind == "blocked", kind == "robots", kind == "too_large", kind == "timeout":
+		return kind
 	default:
 		return "error"
 	}

@@ -142,3 +142,37 @@ func TestTopicLabels(t *testing.T) {
 		t.Errorf("after a re-delivery: %+v, %v", ls2, err)
 	}
 }
+
+// The bands of one social story are three topics with one headline: the
+// list shows it once, and stays full.
+func TestTrendsOneRowPerLabel(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	now := t0.Add(3 * time.Hour)
+	var items []schema.Analyzed
+	for i := range 4 {
+		for j, src := range []string{"a.example", "b.example"} {
+			id := "dup" + string(rune('0'+i)) + src
+			items = append(items, schema.Analyzed{Post: schema.Post{ID: id, Source: src, Text: "Cháy lớn ở chợ Đồng Xuân", Published: now.Add(-time.Duration(10+i+j) * time.Minute)},
+				Topics: []string{"story:a1", "story:b2", "story:c3", "kw:cho dong xuan"},
+				Labels: []string{"Cháy lớn ở chợ Đồng Xuân", "Cháy lớn ở chợ Đồng Xuân", "Chay lon o cho Dong Xuan", "chợ Đồng Xuân"}})
+		}
+	}
+	if err := s.WriteAnalyzed(ctx, items); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Trends(ctx, TrendsQuery{Window: time.Hour, Now: now, Limit: 2, Sort: "posts"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Label == got[1].Label {
+		t.Fatalf("trends = %+v, want two rows with different labels", got)
+	}
+	labels := map[string]bool{}
+	for _, tr := range got {
+		labels[tr.Label] = true
+	}
+	if !labels["chợ Đồng Xuân"] {
+		t.Errorf("the phrase was pushed out by the story's other bands: %+v", got)
+	}
+}

@@ -7,11 +7,13 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/trendwatch/trendwatch/analyze/text"
 	"github.com/trendwatch/trendwatch/schema"
 )
 
@@ -243,9 +245,13 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 			}
 			return out[i].Posts > out[j].Posts // then as ranked: posts, topic
 		})
-		out = out[:min(len(out), q.Limit)]
+		if out, err = s.labelAndCut(ctx, out, q.Limit); err != nil {
+			return nil, err
+		}
 	} else {
-		out = out[:min(len(out), q.Limit)]
+		if out, err = s.labelAndCut(ctx, out, q.Limit); err != nil {
+			return nil, err
+		}
 		parts = append(parts, func() error {
 			if err := baselines(topicsOf(out)); err != nil {
 				return err
@@ -274,17 +280,6 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 			return nil
 		})
 	}
-	parts = append(parts, func() error {
-		ls, err := s.TopicLabels(ctx, topicStrings(out))
-		if err != nil {
-			return err
-		}
-		for i := range out {
-			l := ls[out[i].Topic]
-			out[i].Label, out[i].Kind, out[i].Verdict = l.Text, l.Kind, l.Verdict
-		}
-		return nil
-	})
 	topics := topicsOf(out)
 	// Bucket width in whole seconds; the last bucket absorbs the remainder.
 	// Hours across a bucket edge are counted raw, so each bucket is exact.
@@ -321,6 +316,36 @@ func (s *Store) Trends(ctx context.Context, q TrendsQuery) ([]Trend, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// labelAndCut labels the ranked topics and keeps the first limit whose
+// labels differ once folded: a topic whose label an earlier one already
+// shows (the LSH bands of one social story, a story whose headline is
+// also a phrase) adds nothing for a reader. Twice the limit is labelled
+// so the list stays full.
+func (s *Store) labelAndCut(ctx context.Context, out []Trend, limit int) ([]Trend, error) {
+	out = out[:min(len(out), 2*limit)]
+	ls, err := s.TopicLabels(ctx, topicStrings(out))
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(out))
+	kept := out[:0]
+	for _, t := range out {
+		l := ls[t.Topic]
+		t.Label, t.Kind, t.Verdict = l.Text, l.Kind, l.Verdict
+		if t.Label != "" {
+			folded := strings.Join(strings.Fields(strings.ToLower(text.FoldDiacritics(t.Label))), " ")
+			if seen[folded] {
+				continue
+			}
+			seen[folded] = true
+		}
+		if kept = append(kept, t); len(kept) == limit {
+			break
+		}
+	}
+	return kept, nil
 }
 
 func topicStrings(ts []Trend) []string {
