@@ -169,7 +169,6 @@ var messages = map[string][3]string{
 	"thresholds":                 {"Ngưỡng cảnh báo theo ngôn ngữ", "Seuils d’alerte par langue", "Alert thresholds per language"},
 	"routes":                     {"Định tuyến cảnh báo", "Routage des alertes", "Alert routes"},
 	"routes.default":             {"Mặc định: gửi tới mọi kênh.", "Par défaut : tous les canaux.", "Default: every channel."},
-	"settings.config":            {"Các giá trị này đặt trong cấu hình (--thresholds, --alert-routes).", "Ces valeurs se règlent dans la configuration (--thresholds, --alert-routes).", "These are set in the configuration (--thresholds, --alert-routes)."},
 	"users":                      {"Người dùng", "Utilisateurs", "Users"},
 	"tokens":                     {"Mã truy cập API", "Jetons d’API", "API tokens"},
 	"label":                      {"Nhãn", "Libellé", "Label"},
