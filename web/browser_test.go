@@ -131,6 +131,10 @@ func TestBrowser(t *testing.T) {
 	if count("#linked-facts a[href='https://evn.example']") != 1 || count("script") != 0 {
 		t.Error("fact summary not sanitised to its link")
 	}
+	// Platform and language codes are said in the page's language (vi).
+	if main := text("main"); !strings.Contains(main, "Trang web") || !strings.Contains(main, "Tiếng Việt") {
+		t.Errorf("platform or language names not in Vietnamese on the topic page")
+	}
 
 	// 4. Acknowledge the high-severity case, which the queue lists first.
 	do("cases", chromedp.Navigate(base+"/cases"), vis("article.case"), shot("04-cases.png"))

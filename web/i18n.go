@@ -1,6 +1,10 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/trendwatch/trendwatch/store/clickhouse"
+)
 
 // UI languages: Vietnamese is the default (the press centre's), then French
 // and English. Every key must exist in all three; TestMessagesComplete
@@ -273,4 +277,19 @@ func (v *view) named(prefix, code string) string {
 		return v.T(prefix + code)
 	}
 	return code
+}
+
+// Named returns counts whose keys (platform or language codes) are said
+// in the page's language, for the charts; prefix is "platform." or
+// "lang.".
+func (v *view) Named(prefix string, cs []clickhouse.Count) []clickhouse.Count {
+	out := make([]clickhouse.Count, len(cs))
+	for i, c := range cs {
+		key := c.Key
+		if key == "" && prefix == "lang." {
+			key = "und"
+		}
+		out[i] = clickhouse.Count{Key: v.named(prefix, key), Posts: c.Posts}
+	}
+	return out
 }

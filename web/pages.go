@@ -305,7 +305,7 @@ func (s *Server) trendsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d := trendsData{Window: pick(qs.Get("window"), windows, "1h"), Lang: qs.Get("lang"), Platform: qs.Get("platform"),
 		Sort: pick(sortBy, []string{"posts", "score"}, "score"), Windows: windows,
-		Langs: []string{"vi", "fr", "en"}, Platforms: []string{"web", "rss", "mastodon", "bluesky", "reddit", "telegram", "youtube"}}
+		Langs: []string{"vi", "fr", "en"}, Platforms: []string{"rss", "web", "push", "mastodon", "bluesky", "reddit", "telegram", "youtube"}}
 	if len(d.Lang) > 8 || len(d.Platform) > 32 {
 		d.Lang, d.Platform = "", ""
 	}
