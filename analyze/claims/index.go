@@ -292,6 +292,12 @@ func prepare(f schema.Fact, known []string) prepared {
 	lang := f.Lang
 	if lang == "" {
 		lang = text.DetectLang(f.Claim + " " + f.Title)
+	} else if lang != text.LangVI && writtenInVietnamese(f.Claim) {
+		// A declaration the text plainly contradicts is wrong (the
+		// CheckThat! TSV layout is read as English, and Vietnamese sheets
+		// use it too): analysed as English, Vietnamese syllables would be
+		// stemmed and never meet a post's.
+		lang = text.LangVI
 	}
 	p := prepared{tf: map[string]*[nFields]uint16{}}
 	p.f, p.lang, p.alive = f, lang, true
@@ -679,4 +685,23 @@ func embedder() *embed.Model {
 		return nil
 	}
 	return m
+}
+
+// writtenInVietnamese reports a text of at least three words, one in four
+// of which carry a letter only Vietnamese uses (ă đ ơ ư or a precomposed
+// tone-marked vowel). An English claim quoting a Vietnamese name stays
+// below that; a Vietnamese sentence, accented, is far above it.
+func writtenInVietnamese(s string) bool {
+	words, vi := 0, 0
+	for _, w := range strings.Fields(s) {
+		words++
+		for _, r := range w {
+			if r == 'ă' || r == 'Ă' || r == 'đ' || r == 'Đ' || r == 'ơ' || r == 'Ơ' || r == 'ư' || r == 'Ư' ||
+				r >= 0x1EA0 && r <= 0x1EF9 {
+				vi++
+				break
+			}
+		}
+	}
+	return words >= 3 && vi*4 >= words
 }

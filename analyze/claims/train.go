@@ -57,12 +57,12 @@ const depthMargin = 0.002
 
 // labelled is one query's candidates with labels.
 type labelled struct {
-	fold  int
-	ids   []string
-	x     [][nFeatures]float64
-	y     []float64
-	nrel  int
-	seen  []bool   // recalled by known appearances: a candidate at any depth
+	fold int
+	ids  []string
+	x    [][nFeatures]float64
+	y    []float64
+	nrel int
+	seen []bool // recalled by known appearances: a candidate at any depth
 }
 
 // rows returns the indexes of the candidates served at first-stage depth:
