@@ -195,3 +195,31 @@ func NewsOutletSets(factItems, postItems []NewsItem) []OutletSet {
 	}
 	return out
 }
+
+// NewsOutletTrainSets builds outlet-bench-style training sets from
+// consecutive days of vi-news (days[i] is one day's items, in date
+// order), one set per day and outlet: day i's summaries against the
+// outlet's headlines of day i and the next (the last day: of the day
+// before and itself), as the dev set pairs 2026-08-20's summaries with the
+// headlines of the 20th and 21st. Real paraphrase, so the re-ranker learns
+// what a restatement in other words looks like, not only rewrites made by
+// this code. A fact has one post, so posts are no fact's known appearance
+// (Synthetic).
+func NewsOutletTrainSets(days [][]NewsItem) []TrainSet {
+	var out []TrainSet
+	for i, day := range days {
+		lo := i
+		if i == len(days)-1 && i > 0 {
+			lo = i - 1
+		}
+		var facts []NewsItem
+		for j := lo; j <= min(lo+1, len(days)-1); j++ {
+			facts = append(facts, days[j]...)
+		}
+		for _, s := range NewsOutletSets(facts, day) {
+			out = append(out, TrainSet{Name: fmt.Sprintf("news-outlet-%d-%s", i, s.Outlet), Facts: s.Facts,
+				Queries: s.Queries, Qrels: s.Qrels, Synthetic: true})
+		}
+	}
+	return out
+}

@@ -3,7 +3,6 @@ package claims
 import (
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/trendwatch/trendwatch/analyze/text"
 	"github.com/trendwatch/trendwatch/internal/testdata"
-	"github.com/trendwatch/trendwatch/schema"
 )
 
 // readOutletBench reads the shared vi-news/outlet-bench pools (days
@@ -36,6 +34,7 @@ func readOutletBench(tb testing.TB) []OutletSet {
 // outletScores are MAP@5 figures of one system on the outlet pools.
 type outletScores struct {
 	all, accented, unaccented float64
+	n, nAccented              int // posts, accented posts
 	per                       map[string]float64
 }
 
@@ -60,6 +59,7 @@ func scoreOutlets(sets []OutletSet, rank func(s OutletSet) map[string][]string) 
 			}
 		}
 	}
+	sc.n, sc.nAccented = len(qrels), len(acc)
 	sc.all = Evaluate(run, qrels).MAP5
 	sc.accented = Evaluate(run, acc).MAP5
 	sc.unaccented = Evaluate(run, unacc).MAP5
@@ -102,8 +102,11 @@ func TestOutletBench(t *testing.T) {
 	if full.all < plain.all {
 		t.Errorf("outlet-bench MAP@5 %.4f below plain BM25 %.4f", full.all, plain.all)
 	}
-	if full.all < 0.80 {
-		t.Errorf("outlet-bench MAP@5 %.4f < 0.80", full.all)
+	// Reached 0.8333 (plain BM25 0.8084; 0.797 before facts written in
+	// Vietnamese were indexed as Vietnamese whatever their declared
+	// language). The bar is 0.88: not reached.
+	if full.all < 0.83 {
+		t.Errorf("outlet-bench MAP@5 %.4f < 0.83", full.all)
 	}
 }
 
@@ -188,8 +191,5 @@ func mapsKeys(m map[string]float64) func(func(string) bool) {
 		}
 	}
 }
-
-var _ = os.Getenv
-var _ schema.Fact
 
 func fmtF(format string, a ...any) string { return fmt.Sprintf(format, a...) }

@@ -18,9 +18,12 @@ type TrainSet struct {
 	Facts   []schema.Fact
 	Queries []Query
 	Qrels   Qrels
-	// Synthetic marks posts made from the facts themselves (the news
-	// rewrites): they are not known appearances of any fact. Real posts
-	// are, for the other folds' posts (see Train).
+	// Synthetic marks sets whose posts are no fact's known appearances:
+	// posts made from the facts themselves (the news rewrites), and the
+	// news summary → headline sets, where each fact has one post (as
+	// appearances, other folds' summaries would only teach that a fact
+	// with appearances is wrong). Other real posts are, for the other
+	// folds' posts (see Train).
 	Synthetic bool
 }
 
