@@ -24,8 +24,9 @@
 //     coverage of the claim and of the post; claim-term coverage; number
 //     overlap and mismatch; named-entity overlap; overlap of the tweet
 //     signature with the fact; closeness of the tweet's date to the
-//     fact-check's; post and claim length; post language; and the cosine
-//     of the post's and the fact's meaning vectors (analyze/embed: static
+//     fact-check's; post and claim length; whether post and fact are
+//     both Vietnamese; and the cosine of the post's and the fact's
+//     meaning vectors (analyze/embed: static
 //     token embeddings averaged, a few µs per post), which needs no words
 //     in common and so lifts paraphrases; and the fact's known
 //     appearances (below): the post's idf-weighted share of terms found in

@@ -107,6 +107,9 @@ type factSets struct {
 	// emb is the meaning vector (analyze/embed) of the claim and title,
 	// empty when they have no words.
 	emb embed.Quantized
+	// vi marks a Vietnamese fact: the lang_vi feature is 1 for a
+	// Vietnamese post against a Vietnamese fact only.
+	vi bool
 }
 
 // maxAppearances bounds the appearances a fact is compared with: the most
@@ -354,6 +357,7 @@ func prepare(f schema.Fact, known []string) prepared {
 	sets[setSeen] = hashSet(seedTerm, seen)
 	p.sets = newFactSets(sets)
 	p.sets.date = f.Date
+	p.sets.vi = lang == text.LangVI
 	if em := embedder(); em != nil {
 		v := make([]float32, em.Dim())
 		if em.Embed(f.Claim+" "+f.Title, v) {
@@ -687,21 +691,30 @@ func embedder() *embed.Model {
 	return m
 }
 
-// writtenInVietnamese reports a text of at least three words, one in four
-// of which carry a letter only Vietnamese uses (ă đ ơ ư or a precomposed
-// tone-marked vowel). An English claim quoting a Vietnamese name stays
-// below that; a Vietnamese sentence, accented, is far above it.
+// writtenInVietnamese reports a text of at least three words that uses a
+// letter only Vietnamese has (ă đ ơ ư or a precomposed tone-marked vowel),
+// where one word in four or more carries diacritics and fewer than one in
+// five is an English or French stopword. An English or French claim
+// quoting a Vietnamese name keeps its function words; a Vietnamese headline has tone marks
+// on most syllables ("Bão số 4 có thể hình thành hôm nay").
 func writtenInVietnamese(s string) bool {
-	words, vi := 0, 0
-	for _, w := range strings.Fields(s) {
+	words, marked, other, viOnly := 0, 0, 0, false
+	for _, w := range strings.Fields(text.Normalize(s)) {
 		words++
+		if text.HasDiacritics(w) {
+			marked++
+		}
 		for _, r := range w {
-			if r == 'ă' || r == 'Ă' || r == 'đ' || r == 'Đ' || r == 'ơ' || r == 'Ơ' || r == 'ư' || r == 'Ư' ||
-				r >= 0x1EA0 && r <= 0x1EF9 {
-				vi++
-				break
+			if r == 'ă' || r == 'đ' || r == 'ơ' || r == 'ư' || r >= 0x1EA0 && r <= 0x1EF9 {
+				viOnly = true
 			}
 		}
+		// French function words count too, as written: folded, several
+		// are Vietnamese syllables (là → la, để → de).
+		w = strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) })
+		if text.IsStopword(w, text.LangEN) || !text.HasDiacritics(w) && text.IsStopword(w, text.LangFR) {
+			other++
+		}
 	}
-	return words >= 3 && vi*4 >= words
+	return words >= 3 && viOnly && marked*4 >= words && other*5 < words
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/trendwatch/trendwatch/analyze/text"
 	"github.com/trendwatch/trendwatch/internal/testdata"
+	"github.com/trendwatch/trendwatch/schema"
 )
 
 // readOutletBench reads the shared vi-news/outlet-bench pools (days
@@ -193,3 +194,28 @@ func mapsKeys(m map[string]float64) func(func(string) bool) {
 }
 
 func fmtF(format string, a ...any) string { return fmt.Sprintf(format, a...) }
+
+// A fact declared in another language whose claim is Vietnamese is
+// indexed as Vietnamese (the CheckThat! TSV layout is read as English);
+// an English claim naming Vietnamese people stays English.
+func TestWrittenInVietnamese(t *testing.T) {
+	for s, want := range map[string]bool{
+		"Bão số 4 có thể hình thành hôm nay":                              true,
+		"Anne Hathaway 20 năm chinh phục Hollywood":                       true,
+		"TP HCM quy hoạch không gian cho taxi bay ở độ cao 300-1.000 m":   true,
+		"Nguyễn Phú Trọng said the vaccine is a hoax":                     false,
+		"A photo shows Võ Nguyên Giáp with the leaders of the revolution": false,
+		"Le président a rencontré Phạm Minh Chính à Paris pour un accord": false,
+		"Ha Noi cam xe may tu nam 2030":                                   false, // unaccented: detection decides
+		"Hà Nội":                                                          false, // too short to overrule
+	} {
+		if got := writtenInVietnamese(s); got != want {
+			t.Errorf("writtenInVietnamese(%q) = %v, want %v", s, got, want)
+		}
+	}
+	ix := NewIndex(Options{})
+	ix.Upsert(schema.Fact{ID: "x", Claim: "Bão số 4 có thể hình thành hôm nay", Lang: "en"})
+	if rs := ix.Match("bao so 4 co the hinh thanh", "", 1); len(rs) == 0 || rs[0].FactID != "x" || rs[0].Lang != "vi" {
+		t.Errorf("Vietnamese claim declared English: %+v", rs)
+	}
+}
