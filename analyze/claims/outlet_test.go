@@ -103,7 +103,7 @@ func TestOutletBench(t *testing.T) {
 	if full.all < plain.all {
 		t.Errorf("outlet-bench MAP@5 %.4f below plain BM25 %.4f", full.all, plain.all)
 	}
-	// Reached 0.8333 (plain BM25 0.8084; 0.797 before facts written in
+	// Reached 0.8338 (plain BM25 0.8181; 0.797 before facts written in
 	// Vietnamese were indexed as Vietnamese whatever their declared
 	// language). The bar is 0.88: not reached.
 	if full.all < 0.83 {
@@ -113,7 +113,8 @@ func TestOutletBench(t *testing.T) {
 
 // plainBM25Run is the reference baseline of the data README: BM25 (k1
 // 1.2, b 0.75) over the claim's diacritic-folded syllables plus adjacent
-// syllable bigrams, nothing else.
+// syllable bigrams, each distinct query term once, nothing else. It
+// scores the README's 0.818 on outlet-bench.
 func plainBM25Run(s OutletSet) map[string][]string {
 	const k1, b = 1.2, 0.75
 	docs := make([]map[string]int, len(s.Facts))
@@ -135,7 +136,7 @@ func plainBM25Run(s OutletSet) map[string][]string {
 	n := float64(len(docs))
 	run := map[string][]string{}
 	for _, q := range s.Queries {
-		qt := plainTerms(q.Text)
+		qt := slices.Compact(slices.Sorted(slices.Values(plainTerms(q.Text))))
 		scores := make([]float64, len(docs))
 		for i, d := range docs {
 			norm := 1 - b + b*float64(d["\x00len"])/avg
