@@ -695,8 +695,9 @@ func embedder() *embed.Model {
 // letter only Vietnamese has (ă đ ơ ư or a precomposed tone-marked vowel),
 // where one word in four or more carries diacritics and fewer than one in
 // five is an English or French stopword. An English or French claim
-// quoting a Vietnamese name keeps its function words; a Vietnamese headline has tone marks
-// on most syllables ("Bão số 4 có thể hình thành hôm nay").
+// quoting a Vietnamese name keeps its function words; a Vietnamese
+// headline has tone marks on most syllables ("Bão số 4 có thể hình thành
+// hôm nay").
 func writtenInVietnamese(s string) bool {
 	words, marked, other, viOnly := 0, 0, 0, false
 	for _, w := range strings.Fields(text.Normalize(s)) {

@@ -125,8 +125,8 @@ type OutletSet struct {
 	Qrels   Qrels
 }
 
-// Outlet names the outlet of a vi-news source: its first word before " - "
-// folded and without spaces ("VnExpress - Thế Giới" → "vnexpress",
+// Outlet names the outlet of a vi-news source: its name before " - ",
+// folded, lower-case and without spaces ("VnExpress - Thế Giới" → "vnexpress",
 // "Tuổi Trẻ" → "tuoitre").
 func Outlet(source string) string {
 	head, _, _ := strings.Cut(source, " - ")
