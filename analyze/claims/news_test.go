@@ -82,7 +82,7 @@ func TestNewsOutletSets(t *testing.T) {
 		{ID: "a", Source: "VnExpress", Title: "Hà Nội cấm xe máy", Summary: "Thành phố sẽ cấm xe máy ở \"quận trung tâm\"."},
 		{ID: "b", Source: "VnExpress - Thế Giới", Title: "Bão lớn ở Philippines", Summary: "Một cơn bão lớn đổ bộ Philippines."},
 		{ID: "c", Source: "Tuổi Trẻ", Title: "Hà Nội cấm xe máy", Summary: "Hà Nội sẽ cấm xe máy từ năm 2030."},
-		{ID: "d", Source: "VnExpress", Title: "Giá vàng tăng", Summary: "Giá vàng tăng"},    // summary = headline: no post
+		{ID: "d", Source: "VnExpress", Title: "Giá vàng tăng", Summary: "Giá vàng tăng"},     // summary = headline: no post
 		{ID: "e", Source: "VnExpress", Title: "Hà Nội cấm xe máy", Summary: "Bản tin khác."}, // headline already used
 	}
 	day2 := []NewsItem{{ID: "f", Source: "Tuổi Trẻ", Title: "Mưa lớn ở miền Bắc", Summary: "Miền Bắc mưa lớn kéo dài."}}
