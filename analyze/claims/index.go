@@ -112,6 +112,9 @@ type factSets struct {
 	vi bool
 }
 
+// seenBitsWords sizes Index.seenBits: 2^16 bits.
+const seenBitsWords = 1 << 10
+
 // maxAppearances bounds the appearances a fact is compared with: the most
 // recent ones, so a viral claim's thousands of confirmed posts do not
 // swamp its terms.
@@ -185,6 +188,11 @@ type Index struct {
 	// appearances hold it (recallSeen); dead documents stay until
 	// compaction, like postings.
 	seenPost map[uint32][]int32
+	// seenBits has a bit set for every hash ever in seenPost (deleted
+	// ones stay: a stale bit only costs the map look-up it would have
+	// saved). Most of a post's terms are in no appearance, and testing
+	// a bit in 8 KB costs far less than a map look-up.
+	seenBits *[seenBitsWords]uint64
 	df       []int32
 	bgdf     [][nBgLangs]int32 // background df per term id
 	live     int
@@ -395,6 +403,10 @@ func (ix *Index) Upsert(f schema.Fact) {
 			ix.seenPost = map[uint32][]int32{}
 		}
 		ix.seenPost[h] = append(ix.seenPost[h], doc)
+		if ix.seenBits == nil {
+			ix.seenBits = new([seenBitsWords]uint64)
+		}
+		ix.seenBits[h/64%seenBitsWords] |= 1 << (h % 64)
 	}
 	for i := range nFields {
 		ix.totalLen[i] += float64(p.fieldLen[i])

@@ -1053,7 +1053,11 @@ func (ix *Index) recallSeen(sc *scratch, q *query, cands []candidate, qws []floa
 	// work and its weight is low. It still counts in the post's total, so
 	// the other terms must carry the share.
 	frequent := max(frequentFloor, int(frequentShare*float64(ix.live)))
+	bits := ix.seenBits
 	for i, h := range q.sortedHash {
+		if bits[h/64%seenBitsWords]>>(h%64)&1 == 0 {
+			continue // in no appearance
+		}
 		ds := ix.seenPost[h]
 		if len(ds) > frequent {
 			continue
