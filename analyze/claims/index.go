@@ -107,7 +107,13 @@ type factSets struct {
 	// emb is the meaning vector (analyze/embed) of the claim and title,
 	// empty when they have no words.
 	emb embed.Quantized
+	// vi marks a Vietnamese fact: the lang_vi feature is 1 for a
+	// Vietnamese post against a Vietnamese fact only.
+	vi bool
 }
+
+// seenBitsWords sizes Index.seenBits: 2^16 bits.
+const seenBitsWords = 1 << 10
 
 // maxAppearances bounds the appearances a fact is compared with: the most
 // recent ones, so a viral claim's thousands of confirmed posts do not
@@ -182,6 +188,11 @@ type Index struct {
 	// appearances hold it (recallSeen); dead documents stay until
 	// compaction, like postings.
 	seenPost map[uint32][]int32
+	// seenBits has a bit set for every hash ever in seenPost (deleted
+	// ones stay: a stale bit only costs the map look-up it would have
+	// saved). Most of a post's terms are in no appearance, and testing
+	// a bit in 8 KB costs far less than a map look-up.
+	seenBits *[seenBitsWords]uint64
 	df       []int32
 	bgdf     [][nBgLangs]int32 // background df per term id
 	live     int
@@ -292,6 +303,12 @@ func prepare(f schema.Fact, known []string) prepared {
 	lang := f.Lang
 	if lang == "" {
 		lang = text.DetectLang(f.Claim + " " + f.Title)
+	} else if lang != text.LangVI && writtenInVietnamese(f.Claim) {
+		// A declaration the text plainly contradicts is wrong (the
+		// CheckThat! TSV layout is read as English, and Vietnamese sheets
+		// use it too): analysed as English, Vietnamese syllables would be
+		// stemmed and never meet a post's.
+		lang = text.LangVI
 	}
 	p := prepared{tf: map[string]*[nFields]uint16{}}
 	p.f, p.lang, p.alive = f, lang, true
@@ -348,6 +365,7 @@ func prepare(f schema.Fact, known []string) prepared {
 	sets[setSeen] = hashSet(seedTerm, seen)
 	p.sets = newFactSets(sets)
 	p.sets.date = f.Date
+	p.sets.vi = lang == text.LangVI
 	if em := embedder(); em != nil {
 		v := make([]float32, em.Dim())
 		if em.Embed(f.Claim+" "+f.Title, v) {
@@ -385,6 +403,10 @@ func (ix *Index) Upsert(f schema.Fact) {
 			ix.seenPost = map[uint32][]int32{}
 		}
 		ix.seenPost[h] = append(ix.seenPost[h], doc)
+		if ix.seenBits == nil {
+			ix.seenBits = new([seenBitsWords]uint64)
+		}
+		ix.seenBits[h/64%seenBitsWords] |= 1 << (h % 64)
 	}
 	for i := range nFields {
 		ix.totalLen[i] += float64(p.fieldLen[i])
@@ -679,4 +701,33 @@ func embedder() *embed.Model {
 		return nil
 	}
 	return m
+}
+
+// writtenInVietnamese reports a text of at least three words that uses a
+// letter only Vietnamese has (ă đ ơ ư or a precomposed tone-marked vowel),
+// where one word in four or more carries diacritics and fewer than one in
+// five is an English or French stopword. An English or French claim
+// quoting a Vietnamese name keeps its function words; a Vietnamese
+// headline has tone marks on most syllables ("Bão số 4 có thể hình thành
+// hôm nay").
+func writtenInVietnamese(s string) bool {
+	words, marked, other, viOnly := 0, 0, 0, false
+	for _, w := range strings.Fields(text.Normalize(s)) {
+		words++
+		if text.HasDiacritics(w) {
+			marked++
+		}
+		for _, r := range w {
+			if r == 'ă' || r == 'đ' || r == 'ơ' || r == 'ư' || r >= 0x1EA0 && r <= 0x1EF9 {
+				viOnly = true
+			}
+		}
+		// French function words count too, as written: folded, several
+		// are Vietnamese syllables (là → la, để → de).
+		w = strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) })
+		if text.IsStopword(w, text.LangEN) || !text.HasDiacritics(w) && text.IsStopword(w, text.LangFR) {
+			other++
+		}
+	}
+	return words >= 3 && viOnly && marked*4 >= words && other*5 < words
 }

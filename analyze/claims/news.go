@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/trendwatch/trendwatch/analyze/text"
@@ -17,6 +18,7 @@ type NewsItem struct {
 	ID      string `json:"id"`
 	Title   string `json:"title"`
 	Summary string `json:"summary"`
+	Source  string `json:"source"` // the outlet ("VnExpress - Thế Giới")
 }
 
 // ReadNewsItems reads JSONL news items (the vi-news format).
@@ -113,4 +115,111 @@ func lede(s string) string {
 		}
 	}
 	return s
+}
+
+// OutletSet is one outlet's summary → headline task (see NewsOutletSets).
+type OutletSet struct {
+	Outlet  string
+	Facts   []schema.Fact
+	Queries []Query
+	Qrels   Qrels
+}
+
+// Outlet names the outlet of a vi-news source: its name before " - ",
+// folded, lower-case and without spaces ("VnExpress - Thế Giới" → "vnexpress",
+// "Tuổi Trẻ" → "tuoitre").
+func Outlet(source string) string {
+	head, _, _ := strings.Cut(source, " - ")
+	return strings.ReplaceAll(strings.ToLower(text.FoldDiacritics(strings.TrimSpace(head))), " ", "")
+}
+
+// NewsOutletSets builds the summary → headline task of the shared
+// vi-news/outlet-bench, one set per outlet: facts are the outlet's unique
+// headlines of factItems, posts the outlet's summaries of postItems
+// (each summary and headline once), every second one with its diacritics
+// stripped and ASCII double quotes written as “, relevant the summary's
+// own headline. A summary restates a report in other words, as a post
+// does, so this is real paraphrase, not a rewrite the matcher's own code
+// made. Pools are per outlet because outlets headline the same story on
+// the same day. Sets come in outlet order.
+func NewsOutletSets(factItems, postItems []NewsItem) []OutletSet {
+	byOutlet := map[string]*OutletSet{}
+	var order []string
+	get := func(src string) *OutletSet {
+		o := Outlet(src)
+		s := byOutlet[o]
+		if s == nil {
+			s = &OutletSet{Outlet: o, Qrels: Qrels{}}
+			byOutlet[o] = s
+			order = append(order, o)
+		}
+		return s
+	}
+	ids := map[string]string{} // outlet + normalised headline → fact id
+	for _, it := range factItems {
+		if strings.TrimSpace(it.Title) == "" || it.ID == "" {
+			continue
+		}
+		s := get(it.Source)
+		key := s.Outlet + "\x00" + text.Normalize(it.Title)
+		if _, dup := ids[key]; !dup {
+			ids[key] = it.ID
+			s.Facts = append(s.Facts, schema.Fact{ID: it.ID, Claim: strings.TrimSpace(it.Title), Lang: text.LangVI})
+		}
+	}
+	seenSum := map[string]bool{}
+	usedFact := map[string]bool{}
+	for _, it := range postItems {
+		s := get(it.Source)
+		id, ok := ids[s.Outlet+"\x00"+text.Normalize(it.Title)]
+		sum := strings.TrimSpace(it.Summary)
+		ks := s.Outlet + "\x00" + text.Normalize(sum)
+		if !ok || sum == "" || seenSum[ks] || usedFact[id] || text.Normalize(sum) == text.Normalize(it.Title) {
+			continue
+		}
+		seenSum[ks], usedFact[id] = true, true
+		sum = strings.ReplaceAll(sum, `"`, "“")
+		if len(s.Queries)%2 == 1 {
+			sum = text.FoldDiacritics(sum)
+		}
+		qid := fmt.Sprintf("%s%d", s.Outlet, len(s.Queries))
+		s.Queries = append(s.Queries, Query{ID: qid, Text: sum})
+		s.Qrels[qid] = map[string]bool{id: true}
+	}
+	slices.Sort(order)
+	out := make([]OutletSet, 0, len(order))
+	for _, o := range order {
+		if s := byOutlet[o]; len(s.Queries) > 0 {
+			out = append(out, *s)
+		}
+	}
+	return out
+}
+
+// NewsOutletTrainSets builds outlet-bench-style training sets from
+// consecutive days of vi-news (days[i] is one day's items, in date
+// order), one set per day and outlet: day i's summaries against the
+// outlet's headlines of day i and the next (the last day: of the day
+// before and itself), as the dev set pairs 2026-08-20's summaries with the
+// headlines of the 20th and 21st. Real paraphrase, so the re-ranker learns
+// what a restatement in other words looks like, not only rewrites made by
+// this code. A fact has one post, so posts are no fact's known appearance
+// (Synthetic).
+func NewsOutletTrainSets(days [][]NewsItem) []TrainSet {
+	var out []TrainSet
+	for i, day := range days {
+		lo := i
+		if i == len(days)-1 && i > 0 {
+			lo = i - 1
+		}
+		var facts []NewsItem
+		for j := lo; j <= min(lo+1, len(days)-1); j++ {
+			facts = append(facts, days[j]...)
+		}
+		for _, s := range NewsOutletSets(facts, day) {
+			out = append(out, TrainSet{Name: fmt.Sprintf("news-outlet-%d-%s", i, s.Outlet), Facts: s.Facts,
+				Queries: s.Queries, Qrels: s.Qrels, Synthetic: true})
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,4 +75,46 @@ func FuzzReadNewsItems(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestNewsOutletSets(t *testing.T) {
+	day1 := []NewsItem{
+		{ID: "a", Source: "VnExpress", Title: "Hà Nội cấm xe máy", Summary: "Thành phố sẽ cấm xe máy ở \"quận trung tâm\"."},
+		{ID: "b", Source: "VnExpress - Thế Giới", Title: "Bão lớn ở Philippines", Summary: "Một cơn bão lớn đổ bộ Philippines."},
+		{ID: "c", Source: "Tuổi Trẻ", Title: "Hà Nội cấm xe máy", Summary: "Hà Nội sẽ cấm xe máy từ năm 2030."},
+		{ID: "d", Source: "VnExpress", Title: "Giá vàng tăng", Summary: "Giá vàng tăng"},     // summary = headline: no post
+		{ID: "e", Source: "VnExpress", Title: "Hà Nội cấm xe máy", Summary: "Bản tin khác."}, // headline already used
+	}
+	day2 := []NewsItem{{ID: "f", Source: "Tuổi Trẻ", Title: "Mưa lớn ở miền Bắc", Summary: "Miền Bắc mưa lớn kéo dài."}}
+	sets := NewsOutletSets(append(slices.Clone(day1), day2...), day1)
+	if len(sets) != 2 || sets[0].Outlet != "tuoitre" || sets[1].Outlet != "vnexpress" {
+		t.Fatalf("outlets %+v", sets)
+	}
+	tt, vn := sets[0], sets[1]
+	// Each outlet has its own pool: the same headline is a fact of both.
+	if len(tt.Facts) != 2 || len(vn.Facts) != 3 || len(tt.Queries) != 1 || len(vn.Queries) != 2 {
+		t.Fatalf("tuoitre %d facts %d posts, vnexpress %d facts %d posts", len(tt.Facts), len(tt.Queries), len(vn.Facts), len(vn.Queries))
+	}
+	if q := vn.Queries[0]; q.Text != "Thành phố sẽ cấm xe máy ở “quận trung tâm“." || !vn.Qrels[q.ID]["a"] {
+		t.Errorf("first post %+v %v", q, vn.Qrels[q.ID])
+	}
+	if q := vn.Queries[1]; q.Text != "Mot con bao lon do bo Philippines." || !vn.Qrels[q.ID]["b"] {
+		t.Errorf("second post, unaccented: %+v %v", q, vn.Qrels[q.ID])
+	}
+	if q := tt.Queries[0]; !tt.Qrels[q.ID]["c"] {
+		t.Errorf("tuoitre post relevant to %v, want its own headline c", tt.Qrels[q.ID])
+	}
+	// Training sets: each day's posts against that day's and the next
+	// day's headlines (the last day: the day before and its own).
+	ts := NewsOutletTrainSets([][]NewsItem{day1, day2})
+	var n int
+	for _, s := range ts {
+		n += len(s.Queries)
+		if !s.Synthetic {
+			t.Errorf("%s: a fact has one post, so no post is an appearance: want Synthetic", s.Name)
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d training posts, want 4", n)
+	}
 }

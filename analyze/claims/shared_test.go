@@ -20,9 +20,10 @@ func TestCheckThat(t *testing.T) {
 		edition, split string
 		minMAP5        float64
 	}{
-		// 2020: reached 0.8502, the target 0.85 with less than
-		// one query to spare (one query from rank 2 to 1 is 0.0025), so
-		// any change that costs a query here fails; 0.8221 with the same
+		// 2020: reached 0.8548 (0.8502 before the Vietnamese summary →
+		// headline sets joined the training), the target 0.85
+		// with two queries to spare (one query from rank 2 to 1 is
+		// 0.0025); 0.8221 with the same
 		// clean training before known appearances. (The 0.8297 reported
 		// earlier trained on CheckThat! 2022 train, which holds these
 		// dev tweets.)
@@ -123,7 +124,7 @@ func TestVietnameseNews(t *testing.T) {
 	}
 	t.Logf("vi-news: %d facts, %d posts: MAP@1 %.4f MAP@5 %.4f MRR %.4f; MAP@5 by rewrite: lede %.4f, lede unaccented %.4f, headline unaccented %.4f, headline accented %.4f",
 		len(facts), m.Queries, m.MAP1, m.MAP5, m.MRR, per[0], per[1], per[2], per[3])
-	if m.MAP5 < 0.85 { // reached 0.8654
+	if m.MAP5 < 0.85 { // reached 0.8680
 		t.Errorf("Vietnamese MAP@5 %.4f < 0.85", m.MAP5)
 	}
 }

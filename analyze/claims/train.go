@@ -18,9 +18,12 @@ type TrainSet struct {
 	Facts   []schema.Fact
 	Queries []Query
 	Qrels   Qrels
-	// Synthetic marks posts made from the facts themselves (the news
-	// rewrites): they are not known appearances of any fact. Real posts
-	// are, for the other folds' posts (see Train).
+	// Synthetic marks sets whose posts are no fact's known appearances:
+	// posts made from the facts themselves (the news rewrites), and the
+	// news summary → headline sets, where each fact has one post (as
+	// appearances, other folds' summaries would only teach that a fact
+	// with appearances is wrong). Other real posts are, for the other
+	// folds' posts (see Train).
 	Synthetic bool
 }
 
@@ -57,12 +60,12 @@ const depthMargin = 0.002
 
 // labelled is one query's candidates with labels.
 type labelled struct {
-	fold  int
-	ids   []string
-	x     [][nFeatures]float64
-	y     []float64
-	nrel  int
-	seen  []bool   // recalled by known appearances: a candidate at any depth
+	fold int
+	ids  []string
+	x    [][nFeatures]float64
+	y    []float64
+	nrel int
+	seen []bool // recalled by known appearances: a candidate at any depth
 }
 
 // rows returns the indexes of the candidates served at first-stage depth:

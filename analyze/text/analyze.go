@@ -53,6 +53,9 @@ func Analyze(s, langHint string) Doc {
 	normText := normalizeValid(soc.Text) // Clean's output is valid UTF-8
 	wp := wordPool.Get().(*[]word)
 	words := tokenize((*wp)[:0], normText, d.Lang)
+	if d.Lang == LangVI {
+		words = expandTeencode(words, firstFold(normText) < len(normText))
+	}
 	d.terms(normText, words, sc)
 	clear(words) // drop the strings before pooling
 	if cap(words) <= 4096 {
@@ -246,8 +249,12 @@ func (d *Doc) termsVI(text string, words []word, sc *termScratch) {
 	}
 	tokens := slices.Grow(sc.tokens, nTok)
 	stops := sc.stops
-	for _, f := range folds {
-		stops = append(stops, stopVIAnyFold[f])
+	// Stopwords are judged as written: in accented text on the accented
+	// list (so "bàn", goal, stays although it folds to the stopword "bạn"),
+	// in text without any diacritics on the folded one.
+	unaccented := len(ends) == 0
+	for i, f := range folds {
+		stops = append(stops, stopVI[words[i].s] || unaccented && stopVIUnaccented[f])
 	}
 	sc.stops = stops
 	for i, w := range words {

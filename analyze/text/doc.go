@@ -8,9 +8,16 @@
 // tokenisation (numbers keep their separators: "1,000" → "1000") →
 // language identification → per-language terms:
 //
-//   - vi: every syllable is kept with and without diacritics (đ → d), and
-//     adjacent folded syllables form bigrams ("ha_noi"), because posts often
-//     arrive unaccented and Vietnamese words span several syllables;
+//   - vi: teencode and abbreviations of posts are spelt out first ("ko dc"
+//     → "không được", "hn" → "hà nội"; teencode.go, unambiguous ones only,
+//     without diacritics in unaccented text); every syllable is kept with
+//     and without diacritics (đ → d), and adjacent folded syllables form
+//     bigrams ("ha_noi"), because posts often arrive unaccented and
+//     Vietnamese words span several syllables. Stopwords are judged as
+//     written: accented text on the accented list, so "bàn" (goal) stays
+//     although it folds to "ban" like the stopword "bạn"; text without any
+//     diacritics on the folded list, which leaves out folds shared with
+//     content words;
 //   - fr: elision (l', d', qu', j', jusqu'…) is removed, stopwords dropped,
 //     accents folded and words stemmed with Snowball;
 //   - en: stopwords dropped, Snowball (Porter2) stemming;

@@ -39,12 +39,32 @@ rang duoi chung toi thanh pho nuoc tinh huyen xa bo cong viet nam ha noi tp hcm 
 nhan vien tien dong trieu ty hoc sinh benh vien cho tai nan`)
 )
 
-// stopVIAnyFold holds stopVI folded, so a syllable is dropped whether or
-// not it arrived with its diacritics.
+// stopVIAnyFold holds every fold of stopVI: the phrase units of topic keys
+// and language identification ask whether a syllable may be a stopword
+// at all, whatever content word shares its fold.
 var stopVIAnyFold = func() map[string]bool {
 	m := make(map[string]bool, len(stopVI))
 	for w := range stopVI {
 		m[FoldDiacritics(w)] = true
+	}
+	return m
+}()
+
+// stopVIUnaccented holds stopVI folded, for Vietnamese written without
+// diacritics, where a folded syllable is all there is to judge. Folding
+// merges words, so it leaves out the folds a content word shares with a
+// stopword: "ban" is bạn (friend) but also bàn (goal, table) and bán
+// (sell), "nam" năm (year) but also Nam (south, Việt Nam). Accented text is
+// judged on stopVI alone, so "bàn" is kept there whatever the folds.
+var stopVIUnaccented = func() map[string]bool {
+	// A fold listed here is also a common content word.
+	ambiguous := set(`ban nam ba cho sau lai toi bi chi nao thi can hon dang tu den ve con the do ong nen
+ma ta mot vi ra vao ngay qua`)
+	m := make(map[string]bool, len(stopVI))
+	for w := range stopVI {
+		if f := FoldDiacritics(w); !ambiguous[f] {
+			m[f] = true
+		}
 	}
 	return m
 }()
@@ -66,7 +86,9 @@ func IsStopword(w, lang string) bool {
 	case "fr":
 		return stopFR[w] || stopFR[FoldDiacritics(w)]
 	case "vi":
-		return stopVI[w] || stopVIAnyFold[FoldDiacritics(w)]
+		// A word with diacritics is judged as written; one without may
+		// come from unaccented text, where the folded list applies.
+		return stopVI[w] || !HasDiacritics(w) && stopVIUnaccented[w]
 	}
 	return stopEN[w] || stopFR[w] || stopVI[w]
 }
@@ -79,7 +101,7 @@ func isStopword(w, lang string) bool {
 	case "fr":
 		return stopFR[w] || inFolded(stopFR, w)
 	case "vi":
-		return stopVI[w] || inFolded(stopVIAnyFold, w)
+		return stopVI[w] || firstFold(w) == len(w) && stopVIUnaccented[w]
 	}
 	return stopEN[w] || stopFR[w] || stopVI[w]
 }
@@ -110,8 +132,8 @@ var stopENFR = func() map[string]bool {
 // stopAny is the union of every stopword list, as seen by IsStopword on a
 // folded word.
 var stopAny = func() map[string]bool {
-	m := make(map[string]bool, len(stopEN)+len(stopFR)+len(stopVI)+len(stopVIAnyFold))
-	for _, s := range []map[string]bool{stopEN, stopFR, stopVI, stopVIAnyFold} {
+	m := make(map[string]bool, len(stopEN)+len(stopFR)+len(stopVI)+len(stopVIUnaccented))
+	for _, s := range []map[string]bool{stopEN, stopFR, stopVI, stopVIUnaccented} {
 		for w := range s {
 			m[w] = true
 		}

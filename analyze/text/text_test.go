@@ -108,9 +108,57 @@ func TestVietnameseUnaccentedOverlap(t *testing.T) {
 	if a.Lang != LangVI || b.Lang != LangVI {
 		t.Fatalf("langs %s %s", a.Lang, b.Lang)
 	}
+	// The accented text drops its stopwords as written ("cần", need);
+	// unaccented, "can" is kept: it is also cán, cản, căn. Every other
+	// unaccented term is in the accented analysis.
+	dropped := map[string]bool{}
+	for _, w := range strings.Fields(Normalize(a.Text)) {
+		if w = strings.Trim(w, ","); IsStopword(w, LangVI) {
+			dropped[FoldDiacritics(w)] = true
+		}
+	}
 	for _, tok := range b.Tokens {
-		if !slices.Contains(a.Tokens, tok) {
+		if !slices.Contains(a.Tokens, tok) && !dropped[tok] {
 			t.Errorf("unaccented term %q missing from the accented analysis %q", tok, a.Tokens)
+		}
+	}
+}
+
+// Vietnamese stopwords are judged on the form written: accented text on
+// the accented list, text without any diacritics on the folded list,
+// which leaves out folds shared with content words.
+func TestVietnameseStopwords(t *testing.T) {
+	for _, c := range []struct {
+		in         string
+		keep, drop []string
+	}{
+		// bàn (goal) folds to ban like bạn (friend), a stopword.
+		{"Quang Hải ghi bàn thắng đẹp", []string{"bàn", "ban", "ban_thang"}, nil},
+		{"Bạn của tôi ghi bàn", []string{"bàn"}, []string{"bạn", "của", "cua", "tôi", "toi"}},
+		// Unaccented: "ban" may be bàn, bán or bạn, so it stays; "cua"
+		// and "nhung" are only của and những.
+		{"Quang Hai ghi ban thang dep", []string{"ban", "ban_thang"}, nil},
+		{"nhung nguoi ban cua toi", []string{"ban"}, []string{"nhung", "cua"}},
+		// An unaccented word in accented text is judged as written:
+		// "ban" here is the committee, not a folded bạn.
+		{"Ban chấp hành họp", []string{"ban"}, nil},
+		{"Năm nay giá vàng tăng", []string{"vàng", "gia"}, []string{"năm", "nam"}},
+	} {
+		d := Analyze(c.in, LangVI)
+		for _, w := range c.keep {
+			if !slices.Contains(d.Tokens, w) {
+				t.Errorf("Analyze(%q) dropped %q: %q", c.in, w, d.Tokens)
+			}
+		}
+		for _, w := range c.drop {
+			if slices.Contains(d.Tokens, w) {
+				t.Errorf("Analyze(%q) kept stopword %q: %q", c.in, w, d.Tokens)
+			}
+		}
+	}
+	for w, want := range map[string]bool{"bạn": true, "bàn": false, "ban": false, "cua": true, "của": true, "năm": true, "nam": false} {
+		if got := IsStopword(w, LangVI); got != want {
+			t.Errorf("IsStopword(%q, vi) = %v, want %v", w, got, want)
 		}
 	}
 }

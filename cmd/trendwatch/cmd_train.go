@@ -54,7 +54,7 @@ func runTrainMatch(_ context.Context, args []string, stdout, stderr io.Writer) e
 	folds := fs.Int("folds", 5, "cross-validation folds for choosing the L2 penalty and boosting rounds")
 	cands := fs.Int("candidates", 40, "first-stage candidates per training post")
 	depthsF := fs.String("depths", "40,80,150", "comma-separated first-stage depths cross-validated for serving; the best is the model's default")
-	newsF := fs.String("news", "", "comma-separated globs of Vietnamese news JSONL (vi-news format) whose headline rewrites form one more training set (TRAIN days only)")
+	newsF := fs.String("news", "", "comma-separated globs of Vietnamese news JSONL (vi-news format) one file a day: its headline rewrites form one more training set, and each day's per-outlet summary → headline sets more (TRAIN days only)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -119,6 +119,7 @@ func runTrainMatch(_ context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if *newsF != "" {
 		var items []claims.NewsItem
+		var days [][]claims.NewsItem // one file a day
 		for _, g := range split(*newsF) {
 			paths, err := filepath.Glob(g)
 			if err != nil || len(paths) == 0 {
@@ -136,10 +137,13 @@ func runTrainMatch(_ context.Context, args []string, stdout, stderr io.Writer) e
 					return fmt.Errorf("%s: %w", p, err)
 				}
 				items = append(items, its...)
+				days = append(days, its)
 			}
 		}
 		facts, qs, qrels, _ := claims.NewsRewrites(items, items, "vi")
 		sets = append(sets, claims.TrainSet{Name: "news", Facts: facts, Queries: qs, Qrels: qrels, Synthetic: true})
+		// Real paraphrase: each outlet's summaries against its headlines.
+		sets = append(sets, claims.NewsOutletTrainSets(days)...)
 	}
 	m, err := claims.Train(sets, claims.TrainOptions{Folds: *folds, Candidates: *cands, Depths: depths,
 		Command: "trendwatch train match " + strings.Join(args, " ")})
