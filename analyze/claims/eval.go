@@ -2,11 +2,13 @@ package claims
 
 import (
 	"bufio"
-	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/trendwatch/trendwatch/internal/delimited"
 )
 
 // Query is one post to match, as read from a queries file.
@@ -23,21 +25,19 @@ type Qrels map[string]map[string]bool
 // CSV-style ("a ""b"" c", possibly spanning lines). Columns after the text
 // are ignored.
 func ReadQueries(r io.Reader) ([]Query, error) {
-	cr := csv.NewReader(r)
-	cr.Comma = '\t'
-	cr.LazyQuotes = true // tweets contain stray quotes
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
+	// RFC 4180 quoting, as every reader of the project: a tweet that opens
+	// with a quote is literal text, not the start of a field that would
+	// swallow the lines after it.
+	dr := delimited.NewReader(r, '\t')
 	var out []Query
 	for first := true; ; first = false {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
+		rec, line, _, err := dr.Next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("cannot read queries: %w", err)
 		}
-		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}
@@ -53,7 +53,6 @@ func ReadQueries(r io.Reader) ([]Query, error) {
 		}
 		out = append(out, Query{ID: id, Text: strings.TrimSpace(rec[1])})
 	}
-	return out, nil
 }
 
 func isHeaderID(id string) bool {
