@@ -129,9 +129,12 @@ func tail(s string, n int) string {
 	return "…" + s[len(s)-n:]
 }
 
-func freePort(t *testing.T) string {
+func freePort(t *testing.T) string { t.Helper(); return freePortOn(t, "127.0.0.1") }
+
+// freePortOn returns a free address on the loopback address host.
+func freePortOn(t *testing.T, host string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}

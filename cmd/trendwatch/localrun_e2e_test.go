@@ -38,7 +38,10 @@ func needClickHouseServer(t *testing.T) {
 func TestLocalRun(t *testing.T) {
 	needClickHouseServer(t)
 	dataDir := t.TempDir()
-	api, metrics := freePort(t), freePort(t)
+	// The API and metrics listen on 127.0.0.2: the embedded ClickHouse and
+	// broker pick their own free ports on 127.0.0.1 after this test picked
+	// these, and once took the metrics port from under it.
+	api, metrics := freePortOn(t, "127.0.0.2"), freePortOn(t, "127.0.0.2")
 	p := startProc(t, "run", nil, "run", "--data-dir", dataDir, "--listen", api, "--metrics-listen", metrics, "--batch-linger", "50ms")
 	base := "http://" + api
 
