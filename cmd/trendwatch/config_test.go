@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -120,4 +122,26 @@ func TestAlertPolicyThresholdsFollowAnalyzer(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Flags after the positional arguments count, as people type them; "--"
+// keeps what follows positional.
+func TestParseFlagsInterleaved(t *testing.T) {
+	f := func(args []string, wantSpeed float64, wantPos ...string) {
+		t.Helper()
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		speed := fs.Float64("speed", 60, "")
+		if err := parseFlags(fs, args); err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		if *speed != wantSpeed || !slices.Equal(fs.Args(), wantPos) {
+			t.Errorf("%q: speed %v args %q, want %v %q", args, *speed, fs.Args(), wantSpeed, wantPos)
+		}
+	}
+	f([]string{"day.jsonl", "--speed", "0"}, 0, "day.jsonl")
+	f([]string{"--speed", "2", "day.jsonl"}, 2, "day.jsonl")
+	f([]string{"a", "-speed=3", "b"}, 3, "a", "b")
+	f([]string{"-", "--speed", "0"}, 0, "-")
+	f([]string{"--speed", "1", "--", "--speed", "x"}, 1, "--speed", "x")
+	f(nil, 60)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -42,13 +43,26 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := applyEnv(fs); err != nil {
 		return err
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usagef("%w", err)
+	// Flags may follow the positional arguments ("replay FILE --speed 0",
+	// as people type it); "--" ends the flags.
+	head, tail := args, []string(nil)
+	if i := slices.Index(args, "--"); i >= 0 {
+		head, tail = args[:i], args[i+1:]
 	}
-	return nil
+	var pos []string
+	for {
+		if err := fs.Parse(head); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usagef("%w", err)
+		}
+		if head = fs.Args(); len(head) == 0 {
+			break
+		}
+		pos, head = append(pos, head[0]), head[1:]
+	}
+	return fs.Parse(append([]string{"--"}, append(pos, tail...)...))
 }
 
 // applyEnv sets fs's flags from TRENDWATCH_<NAME> (or <NAME>_FILE for
