@@ -92,18 +92,18 @@ func (m *memo) evictLocked(now time.Time) {
 func (s *Server) trendsCached(ctx context.Context, q clickhouse.TrendsQuery) ([]clickhouse.Trend, error) {
 	now := s.opts.Now()
 	minute := now.UTC().Truncate(time.Minute)
-	var version uint64
 	if !q.Now.IsZero() { // a past moment (?to=): cached by its own minute
 		minute = q.Now.UTC().Truncate(time.Minute)
 	} else {
 		// The live list includes the minute under way, so a post pushed
-		// now is listed within seconds rather than at the next minute, and
-		// it is cached only while no new topic rows arrived (checked at most
-		// every liveRecheck), so the page and the API never disagree for
-		// longer than that.
+		// now is listed within seconds rather than at the next minute.
 		q.Now = minute.Add(time.Minute)
-		version = s.liveVersion(ctx, now)
 	}
+	// Any list is cached only while no new topic rows arrived (checked at
+	// most every liveRecheck): the page and the API never disagree for
+	// longer than that, and a replay of an old day shows in the lists of
+	// that day's moments.
+	version := s.liveVersion(ctx, now)
 	key := fmt.Sprintf("trends|%d|%d|%s|%s|%d|%s|%d|%d|%d|%d|%d", minute.Unix(), version, q.Lang, q.Platform, q.Window, q.Sort, q.Limit, q.Buckets, q.Baseline, q.MinPosts, q.MinSources)
 	v, err := s.memo.get(ctx, key, now, func(ctx context.Context) (any, error) { return s.opts.Store.Trends(ctx, q) })
 	if err != nil {

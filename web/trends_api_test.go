@@ -204,4 +204,32 @@ func TestLiveTrendsSeeNewPosts(t *testing.T) {
 	if p := page(); !strings.Contains(p, "#ChayNha") || strings.Contains(beforePage, "#ChayNha") {
 		t.Errorf("the Trends page does not show the topic the API lists")
 	}
+
+	// A past moment's list, asked before a replay of that day arrived,
+	// shows the replayed posts afterwards.
+	then := now.Add(-50 * time.Hour).Truncate(time.Minute)
+	past := func() []trendJSON {
+		t.Helper()
+		var b trendsBody
+		fx.getJSON(t, "/api/v1/trends?window=1h&to="+url.QueryEscape(then.Format(time.RFC3339)), fx.tokens[RoleAnalyst], &b)
+		return b.Topics
+	}
+	if len(past()) != 0 {
+		t.Fatal("the fixture has posts 50 hours ago")
+	}
+	items = items[:0]
+	for i, src := range []string{"vnexpress.net", "tuoitre.vn", "thanhnien.vn"} {
+		p := schema.Post{ID: "replayed-" + src, Source: src, Platform: "rss", URL: "https://" + src + "/lu", Title: "Lũ quét ở Lào Cai",
+			Text: "Lũ quét ở Lào Cai", Lang: "vi", Published: then.Add(-time.Duration(10+i) * time.Minute), Fetched: now}
+		items = append(items, schema.Analyzed{Post: p, Topics: []string{"ent:lao cai"}, Labels: []string{"Lào Cai"}})
+	}
+	if err := fx.st.WriteAnalyzed(ctx, items); err != nil {
+		t.Fatal(err)
+	}
+	fx.srv.versionMu.Lock()
+	fx.srv.versionAt = time.Time{}
+	fx.srv.versionMu.Unlock()
+	if got := past(); len(got) != 1 || got[0].Label != "Lào Cai" {
+		t.Errorf("the past moment's list after the replay: %+v", got)
+	}
 }
