@@ -615,6 +615,13 @@ func (t *PhraseTable) sentenceUnits(sc *phraseScratch, s string, base int, lang 
 			sc.keys = append(sc.keys, sc.fold[w[k].fs:w[k].fe]...)
 		}
 		key := sc.keys[start:]
+		// A dot inside an abbreviation is no part of the name's identity:
+		// "TP.HCM" is the topic "TP HCM" is ("tp hcm").
+		for k := 1; k+1 < len(key); k++ {
+			if key[k] == '.' && isASCIILetter(key[k-1]) && isASCIILetter(key[k+1]) {
+				key[k] = ' '
+			}
+		}
 		prev := 0
 		for _, e := range sc.ends { // few units a post: a scan beats a map
 			if string(sc.keys[prev:e]) == string(key) {
@@ -1095,3 +1102,5 @@ func llr(c, a, b, n int) float64 {
 	tot := row1 + row2
 	return 2 * (xlx(k11) + xlx(k12) + xlx(k21) + xlx(k22) - xlx(row1) - xlx(row2) - xlx(col1) - xlx(col2) + xlx(tot))
 }
+
+func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }

@@ -26,7 +26,7 @@ eûtes eurent aie aies ait ayons ayez aient eusse eusses eût eussions eussiez e
 ils les leurs quel quels quelle quelles sans soi selon plus fait faire dit selon comme tout tous toute toutes`)
 	stopVI = set(`và của là cho những các được không người trong một có đã sẽ với này tại từ khi đến theo về
 như cũng nhưng thì để ra vào lại nhiều đang còn bị nên do hay hoặc rằng sau trên dưới qua năm ngày hơn rất
-vẫn mà nó họ chúng ta tôi bạn anh chị ông bà việc điều cần phải nếu vì nào đó đây thế gì ai`)
+vẫn mà nó họ chúng ta tôi bạn anh chị ông bà việc điều cần phải nếu vì nào đó đây thế gì ai ở`)
 	// stopVIFolded recognises unaccented Vietnamese; only syllables that are
 	// rare as English or French words are kept, so the profile stays decisive.
 	stopVIFolded = set(`va cua cho nhung cac duoc khong nguoi trong mot voi nay tai tu khi den theo
