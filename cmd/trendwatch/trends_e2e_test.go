@@ -136,7 +136,7 @@ func TestViNewsTrends(t *testing.T) {
 		"TRENDWATCH_KAFKA_TOPIC_PREFIX=" + group + ".",
 		"TRENDWATCH_DATA_DIR=" + t.TempDir(),
 		"TRENDWATCH_BATCH_LINGER=50ms",
-		"TRENDWATCH_COMPACT_EVERY=0", // the replayed hours are read raw, as they are the first minutes after a push
+		"TRENDWATCH_COMPACT_EVERY=0",   // the replayed hours are read raw, as they are the first minutes after a push
 		"TRENDWATCH_RETAIN_RAW_DAYS=0", // the shared days are months old: keep their raw rows
 	}
 	cmd := execEnv(env, "migrate")
