@@ -152,6 +152,23 @@ func rankFacts(q string, cands []clickhouse.FactText) []string {
 			ids = append(ids, c.ID)
 		}
 	}
+	// A search is a few words, not the posts the matcher was fitted on:
+	// facts whose claim or title holds more of the words come first, and
+	// the matcher orders those that hold as many ("Palin endorsement":
+	// the claim naming both, before a shorter one naming one).
+	words := searchWords(q)
+	cover := make(map[string]int, len(cands))
+	var buf []byte
+	for i := range cands {
+		var h int
+		buf, h = foldFact(buf[:0], &cands[i])
+		for _, w := range words {
+			if hasWordPrefix(string(buf[:h]), w) {
+				cover[cands[i].ID]++
+			}
+		}
+	}
+	slices.SortStableFunc(ids, func(a, b string) int { return cover[b] - cover[a] })
 	return ids
 }
 
