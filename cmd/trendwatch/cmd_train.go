@@ -199,28 +199,13 @@ func runTrainBackground(_ context.Context, args []string, stdout, stderr io.Writ
 	if *factsF == "" && *textsF == "" {
 		return usagef("--facts or --texts is required")
 	}
-	var all []schema.Fact
-	for _, p := range split(*factsF) {
-		fs, err := loadFacts(p, "")
-		if err != nil {
-			return err
-		}
-		all = append(all, fs...)
+	all, err := loadFactsList(*factsF)
+	if err != nil {
+		return err
 	}
-	var texts []claims.BackgroundText
-	for _, g := range split(*textsF) {
-		paths, err := filepath.Glob(g)
-		if err != nil || len(paths) == 0 {
-			return fmt.Errorf("texts %q: no files match", g)
-		}
-		slices.Sort(paths)
-		for _, p := range paths {
-			ts, err := readBackgroundTexts(p)
-			if err != nil {
-				return err
-			}
-			texts = append(texts, ts...)
-		}
+	texts, err := readTextsList(*textsF)
+	if err != nil {
+		return err
 	}
 	bg := claims.BuildBackground(all, texts, *minDF)
 	bg.Command = "trendwatch train background " + strings.Join(args, " ")
@@ -247,31 +232,20 @@ func runTrainPhrases(_ context.Context, args []string, stdout, stderr io.Writer)
 	if *factsF == "" && *textsF == "" {
 		return usagef("--facts or --texts is required")
 	}
-	var docs []text.TrainDoc
-	for _, p := range split(*factsF) {
-		fs, err := loadFacts(p, "")
-		if err != nil {
-			return err
-		}
-		for _, f := range fs {
-			docs = append(docs, text.TrainDoc{Lang: f.Lang, Text: f.Claim})
-		}
+	all, err := loadFactsList(*factsF)
+	if err != nil {
+		return err
 	}
-	for _, g := range split(*textsF) {
-		paths, err := filepath.Glob(g)
-		if err != nil || len(paths) == 0 {
-			return fmt.Errorf("texts %q: no files match", g)
-		}
-		slices.Sort(paths)
-		for _, p := range paths {
-			ts, err := readBackgroundTexts(p)
-			if err != nil {
-				return err
-			}
-			for _, t := range ts {
-				docs = append(docs, text.TrainDoc{Lang: t.Lang, Text: t.Text})
-			}
-		}
+	texts, err := readTextsList(*textsF)
+	if err != nil {
+		return err
+	}
+	docs := make([]text.TrainDoc, 0, len(all)+len(texts))
+	for _, f := range all {
+		docs = append(docs, text.TrainDoc{Lang: f.Lang, Text: f.Claim})
+	}
+	for _, t := range texts {
+		docs = append(docs, text.TrainDoc{Lang: t.Lang, Text: t.Text})
 	}
 	t := text.TrainPhrases(docs, text.PhraseOptions{MinCount: *minCount, MinLLR: *minLLR})
 	t.Command = "trendwatch train phrases " + strings.Join(args, " ")
@@ -282,31 +256,78 @@ func runTrainPhrases(_ context.Context, args []string, stdout, stderr io.Writer)
 	return nil
 }
 
-// readBackgroundTexts reads a JSONL file, one text per line from its
-// title, summary and text fields.
-func readBackgroundTexts(path string) ([]claims.BackgroundText, error) {
+// loadFactsList loads the facts of each file of a comma-separated list.
+func loadFactsList(list string) ([]schema.Fact, error) {
+	var all []schema.Fact
+	for _, p := range split(list) {
+		fs, err := loadFacts(p, "")
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, fs...)
+	}
+	return all, nil
+}
+
+// expandGlobs returns the files of a comma-separated list of globs, each
+// glob's matches in name order; a glob that matches nothing is an error
+// naming what the files were for.
+func expandGlobs(list, what string) ([]string, error) {
+	var out []string
+	for _, g := range split(list) {
+		paths, err := filepath.Glob(g)
+		if err != nil || len(paths) == 0 {
+			return nil, fmt.Errorf("%s %q: no files match", what, g)
+		}
+		slices.Sort(paths)
+		out = append(out, paths...)
+	}
+	return out, nil
+}
+
+// readTextsList reads the texts of the JSONL files of a list of globs:
+// one text a line, from its title, summary and text fields.
+func readTextsList(list string) ([]claims.BackgroundText, error) {
+	paths, err := expandGlobs(list, "texts")
+	if err != nil {
+		return nil, err
+	}
+	var out []claims.BackgroundText
+	for _, p := range paths {
+		err := readJSONL(p, func(r struct{ Title, Summary, Text, Lang string }) {
+			out = append(out, claims.BackgroundText{Lang: r.Lang, Text: strings.TrimSpace(r.Title + "\n" + r.Summary + "\n" + r.Text)})
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// readJSONL decodes each non-blank line of a JSON-lines file as a T; a line
+// that does not decode is an error naming it.
+func readJSONL[T any](path string, each func(T)) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open texts: %w", err)
+		return fmt.Errorf("cannot open %s: %w", path, err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 4<<20)
-	var out []claims.BackgroundText
 	for line := 1; sc.Scan(); line++ {
 		if strings.TrimSpace(sc.Text()) == "" {
 			continue
 		}
-		var r struct{ Title, Summary, Text, Lang string }
+		var r T
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", path, line, err)
+			return fmt.Errorf("%s line %d: %w", path, line, err)
 		}
-		out = append(out, claims.BackgroundText{Lang: r.Lang, Text: strings.TrimSpace(r.Title + "\n" + r.Summary + "\n" + r.Text)})
+		each(r)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", path, err)
+		return fmt.Errorf("cannot read %s: %w", path, err)
 	}
-	return out, nil
+	return nil
 }
 
 // writeTable writes a trained table (what names it in errors) to path.

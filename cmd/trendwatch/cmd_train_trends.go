@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -31,13 +27,9 @@ func runTrainTrendBackground(_ context.Context, args []string, stdout, stderr io
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	var paths []string
-	for _, g := range split(*news) {
-		ps, err := filepath.Glob(g)
-		if err != nil || len(ps) == 0 {
-			return fmt.Errorf("news %q: no files match", g)
-		}
-		paths = append(paths, ps...)
+	paths, err := expandGlobs(*news, "news")
+	if err != nil {
+		return err
 	}
 	slices.Sort(paths)
 	paths = slices.Compact(paths)
@@ -79,30 +71,13 @@ func uniqueKeys(ks []string) []string {
 // collector would make them (title, summary as text, link, outlet as
 // source, published time).
 func readNewsPosts(path string) ([]schema.Post, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot open news: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 4<<20)
 	var out []schema.Post
-	for line := 1; sc.Scan(); line++ {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		var r struct {
-			ID, Title, Summary, Link, Source, Lang string
-			Published                              time.Time
-		}
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", path, line, err)
-		}
+	err := readJSONL(path, func(r struct {
+		ID, Title, Summary, Link, Source, Lang string
+		Published                              time.Time
+	}) {
 		out = append(out, schema.Post{V: schema.Version, ID: r.ID, Source: r.Source, Platform: "rss", URL: r.Link,
 			Lang: r.Lang, Title: r.Title, Text: r.Summary, Published: r.Published.UTC(), Fetched: r.Published.UTC()})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", path, err)
-	}
-	return out, nil
+	})
+	return out, err
 }
