@@ -196,14 +196,7 @@ func runTrainBackground(_ context.Context, args []string, stdout, stderr io.Writ
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *factsF == "" && *textsF == "" {
-		return usagef("--facts or --texts is required")
-	}
-	all, err := loadFactsList(*factsF)
-	if err != nil {
-		return err
-	}
-	texts, err := readTextsList(*textsF)
+	all, texts, err := trainCorpus(*factsF, *textsF)
 	if err != nil {
 		return err
 	}
@@ -229,14 +222,7 @@ func runTrainPhrases(_ context.Context, args []string, stdout, stderr io.Writer)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *factsF == "" && *textsF == "" {
-		return usagef("--facts or --texts is required")
-	}
-	all, err := loadFactsList(*factsF)
-	if err != nil {
-		return err
-	}
-	texts, err := readTextsList(*textsF)
+	all, texts, err := trainCorpus(*factsF, *textsF)
 	if err != nil {
 		return err
 	}
@@ -254,6 +240,21 @@ func runTrainPhrases(_ context.Context, args []string, stdout, stderr io.Writer)
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d rows from %d documents\n", *out, t.Len(), t.Docs)
 	return nil
+}
+
+// trainCorpus reads the --facts and --texts of a training command: the
+// facts of a comma-separated list of files and the texts of a list of
+// JSON-lines globs; at least one must be given.
+func trainCorpus(factsList, textsList string) ([]schema.Fact, []claims.BackgroundText, error) {
+	if factsList == "" && textsList == "" {
+		return nil, nil, usagef("--facts or --texts is required")
+	}
+	all, err := loadFactsList(factsList)
+	if err != nil {
+		return nil, nil, err
+	}
+	texts, err := readTextsList(textsList)
+	return all, texts, err
 }
 
 // loadFactsList loads the facts of each file of a comma-separated list.
